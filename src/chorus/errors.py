@@ -1,0 +1,62 @@
+"""Domain errors.
+
+Every error Chorus raises on purpose is a :class:`ChorusError`. Each domain has its own small
+family so the edges (``web/`` and ``cli/``) can map them to HTTP problem details or exit codes
+without knowing the details. The message is written for a person: it says what went wrong
+and what they can do about it, and never contains image content or a survivor's identity.
+
+This module imports nothing but the standard library, so every package may import it,
+including ``chorus.fingerprint`` (which otherwise depends on no other part of Chorus).
+"""
+
+from __future__ import annotations
+
+
+class ChorusError(Exception):
+    """Base of every error Chorus raises deliberately."""
+
+    #: A stable machine-readable code (used in API problem details and CLI records).
+    code: str = "chorus_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(ChorusError):
+    """The settings are missing something or are unsafe for this environment."""
+
+    code = "config_error"
+
+
+class FingerprintError(ChorusError):
+    """Media could not be fingerprinted (unreadable, hostile, too large, too slow)."""
+
+    code = "fingerprint_error"
+
+
+class UnreadableMediaError(FingerprintError):
+    """Empty, truncated or corrupt file, or not a supported image format."""
+
+    code = "unreadable_media"
+
+
+class MediaTooLargeError(FingerprintError):
+    """The file or its pixel count is over the configured limit (e.g. a decompression bomb)."""
+
+    code = "media_too_large"
+
+
+class DecodeTimeoutError(FingerprintError):
+    """Decoding took longer than the configured limit (a file crafted to stall decoders)."""
+
+    code = "decode_timeout"
+
+
+class InvalidSignalError(FingerprintError):
+    """A hash value is malformed (wrong length, not hexadecimal)."""
+
+    code = "invalid_signal"

@@ -1,0 +1,150 @@
+"""PDQ from a reduced-size decode, close to the full-size result at a fraction of the cost.
+
+PDQ turns an image into luma, blurs it with two passes of a box ("Jarosz") filter whose
+width is about 1/128 of each side, samples a 64x64 grid, and hashes that grid. The blur and
+the sampling are linear and separable, so for each axis the whole step is one 64 x N weight
+matrix. This module builds those matrices from Meta's definition (``box1DFloat``,
+``computeJaroszFilterWindowSize``, ``decimateFloat`` in pdq/cpp) and folds them onto an
+image that was decoded at 1/k of its size, where every pixel is the mean of a k x k block
+(JPEG DCT scaling, or ``Image.reduce``). Applying them gives the same 64x64 grid the
+full-size path computes, up to the detail lost inside each block.
+
+The grid is then handed to ``pdqhash`` (Meta's C++ core) for the DCT, the median threshold,
+the quality metric and the eight dihedral variants: a 64x64 input passes PDQ's own filter
+and sampling unchanged (window 1, identity sampling). Because ``pdqhash`` takes 8-bit RGB
+and forms luma as 0.299 R + 0.587 G + 0.114 B, each grid value is written as an RGB triple
+whose luma equals it to within 0.005 (see :func:`encode_luma_rgb`), so 8-bit rounding does
+not flip bits. With k = 1 the result equals the exact path bit for bit on the reference
+images; see ``tests/fingerprint/test_fastpdq.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import lru_cache
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
+
+GRID: Final = 64
+#: PDQ refuses to hash images with a side below this (``pdqhash`` returns quality 0).
+MIN_HASHABLE_SIDE: Final = 5
+LUMA_WEIGHTS: Final = (0.299, 0.587, 0.114)
+REDUCTIONS: Final = (8, 4, 2, 1)
+
+
+def jarosz_window(length: int) -> int:
+    """PDQ's box-filter width for an axis of ``length`` pixels sampled down to 64."""
+    return (length + 2 * GRID - 1) // (2 * GRID)
+
+
+def reduction_for(width: int, height: int) -> int:
+    """Largest decode reduction (8, 4, 2 or 1) that stays within PDQ's blur on both axes.
+
+    Reducing by k averages k x k blocks. While k is no wider than PDQ's own box filter the
+    averaging is hidden inside the blur PDQ applies anyway, so the hash barely moves.
+    """
+    window = min(jarosz_window(width), jarosz_window(height))
+    return next(k for k in REDUCTIONS if k <= window)
+
+
+def _box_matrix_rows(length: int, window: int) -> npt.NDArray[np.float64]:
+    """Rows of PDQ's ``box1DFloat`` as a dense (length x length) operator, built in O(n*w)."""
+    half = (window + 2) // 2
+    out = np.arange(length)
+    lo = np.maximum(0, out - (window - half))
+    hi = np.minimum(length - 1, out + half - 1)
+    return np.stack([lo, hi], axis=1)
+
+
+@lru_cache(maxsize=512)
+def _full_axis_weights(length: int) -> npt.NDArray[np.float64]:
+    """64 x length weights: two box passes then PDQ's decimation, for one axis."""
+    window = jarosz_window(length)
+    spans = _box_matrix_rows(length, window)
+    samples = ((np.arange(GRID) + 0.5) * length / GRID).astype(np.int64)
+    # Row i of (B @ B) at sample s: mean over o in span(s) of the box row at o.
+    weights = np.zeros((GRID, length + 1), dtype=np.float64)
+    for i, s in enumerate(samples):
+        lo_s, hi_s = spans[s]
+        outer = 1.0 / (hi_s - lo_s + 1)
+        inner = spans[lo_s : hi_s + 1]
+        vals = outer / (inner[:, 1] - inner[:, 0] + 1)
+        np.add.at(weights[i], inner[:, 0], vals)
+        np.add.at(weights[i], inner[:, 1] + 1, -vals)
+    return np.cumsum(weights, axis=1)[:, :length]
+
+
+@lru_cache(maxsize=512)
+def axis_weights(length: int, k: int, flipped: bool = False) -> FloatArray:
+    """64 x ceil(length/k) weights over a reduced axis whose pixels average k-pixel blocks.
+
+    ``flipped`` says the reduced axis runs backwards relative to how it was decoded, so its
+    partial block (when ``length`` is not a multiple of k) sits at the start, not the end.
+    """
+    full = _full_axis_weights(length)
+    if flipped:
+        full = full[:, ::-1]
+    reduced = -(-length // k)
+    padded = np.zeros((GRID, reduced * k), dtype=np.float64)
+    padded[:, :length] = full
+    folded = padded.reshape(GRID, reduced, k).sum(axis=2)
+    if flipped:
+        folded = folded[:, ::-1]
+    return np.ascontiguousarray(folded, dtype=np.float32)
+
+
+def grid_from_reduced_luma(
+    luma: FloatArray,
+    full_height: int,
+    full_width: int,
+    k: int,
+    rows_flipped: bool = False,
+    cols_flipped: bool = False,
+) -> FloatArray:
+    """PDQ's 64x64 grid from luma decoded at 1/k of (full_height, full_width)."""
+    rows = axis_weights(full_height, k, rows_flipped)
+    cols = axis_weights(full_width, k, cols_flipped)
+    if luma.shape != (rows.shape[1], cols.shape[1]):
+        raise ValueError(
+            f"reduced luma {luma.shape} does not match {full_height}x{full_width} at 1/{k}"
+        )
+    result: FloatArray = (rows @ luma) @ cols.T
+    return result
+
+
+def _build_encoding_table() -> tuple[npt.NDArray[np.int16], float]:
+    offsets = []
+    for r, g, b in itertools.product(range(-4, 5), repeat=3):
+        offsets.append((r * 0.299 + g * 0.587 + b * 0.114, r, g, b))
+    table = np.array(offsets)
+    targets = np.linspace(0.0, 1.0, 1001)
+    best = np.abs(table[:, 0][None, :] - targets[:, None]).argmin(axis=1)
+    error = float(np.abs(table[best, 0] - targets).max())
+    return table[best, 1:].astype(np.int16), error
+
+
+#: For each fraction f in 0.000..1.000, RGB offsets whose luma is f to within 0.005.
+_ENCODING, ENCODING_ERROR = _build_encoding_table()
+
+
+def encode_luma_rgb(grid: FloatArray) -> npt.NDArray[np.uint8]:
+    """Write float luma as 8-bit RGB whose PDQ luma equals it to within ~0.005."""
+    clipped = np.minimum(np.maximum(grid, 0.0), 255.0)
+    base = np.floor(clipped)
+    frac_index = np.rint((clipped - base) * 1000).astype(np.intp)
+    rgb = base[..., None].astype(np.int16) + _ENCODING[frac_index]
+    np.maximum(rgb, 0, out=rgb)
+    np.minimum(rgb, 255, out=rgb)
+    return np.ascontiguousarray(rgb.astype(np.uint8))
+
+
+def rgb_to_luma(rgb: npt.NDArray[np.uint8]) -> FloatArray:
+    """PDQ's luma (Rec. 601 weights) of an RGB array, in float32."""
+    r, g, b = LUMA_WEIGHTS
+    planes = rgb.astype(np.float32)
+    luma: FloatArray = planes[..., 0] * r + planes[..., 1] * g + planes[..., 2] * b
+    return luma
