@@ -42,13 +42,15 @@ def jarosz_window(length: int) -> int:
 
 
 def reduction_for(width: int, height: int) -> int:
-    """Largest decode reduction (8, 4, 2 or 1) that stays within PDQ's blur on both axes.
+    """Largest decode reduction (8, 4, 2 or 1) that PDQ's own blur hides on both axes.
 
-    Reducing by k averages k x k blocks. While k is no wider than PDQ's own box filter the
-    averaging is hidden inside the blur PDQ applies anyway, so the hash barely moves.
+    Reducing by k averages k x k blocks. While k stays within about 4/5 of PDQ's box width
+    the averaging disappears inside the blur PDQ applies anyway, so the hash barely moves;
+    wider blocks lose detail the hash depends on. Drift per size is measured in
+    ``benchmarks/RESULTS.md``.
     """
     window = min(jarosz_window(width), jarosz_window(height))
-    return next(k for k in REDUCTIONS if k <= window)
+    return next(k for k in REDUCTIONS if 5 * k <= 4 * window or k == 1)
 
 
 def _box_matrix_rows(length: int, window: int) -> npt.NDArray[np.float64]:

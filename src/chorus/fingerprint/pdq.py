@@ -19,9 +19,11 @@ PDQ_BITS: Final = 256
 PDQ_HEX_LENGTH: Final = 64
 
 #: Names of the eight dihedral variants, in the order ``pdqhash.compute_dihedral`` returns
-#: them (Meta's C++ ``pdqDihedralHash256esFromFloatLuma``): the hash of the image as it is,
-#: then of the image rotated 90/180/270 degrees, flipped left-right ("flip_x"), flipped
-#: top-bottom ("flip_y"), and mirrored across each diagonal.
+#: them (Meta's C++ ``pdqDihedralHash256esFromFloatLuma``, whose names these are): the hash
+#: of the image as it is; rotated 90 degrees anticlockwise, 180, 270; mirrored top to bottom
+#: ("flip_x", across the horizontal axis); mirrored left to right ("flip_y"); transposed
+#: ("flip_plus_1", across the main diagonal); and across the other diagonal ("flip_minus_1").
+#: ``tests/fingerprint/test_dihedral.py`` checks each name against the pixel transform.
 DIHEDRAL_NAMES: Final = (
     "original",
     "rotate_90",

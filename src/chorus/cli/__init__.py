@@ -1,0 +1,1 @@
+"""Command-line edge: Typer commands that parse input, call services and map errors."""

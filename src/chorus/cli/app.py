@@ -1,0 +1,41 @@
+"""The ``chorus`` command. One module per command group; this file only assembles them."""
+
+from __future__ import annotations
+
+import typer
+
+from chorus import __version__
+from chorus.cli import hash as hash_cmd
+from chorus.cli import serve as serve_cmd
+
+app = typer.Typer(
+    name="chorus",
+    help=(
+        "Chorus: fingerprint images without uploading them, match them, and respond to "
+        "intimate image abuse."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command(name="hash")(hash_cmd.hash_files)
+app.command(name="serve")(serve_cmd.serve)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"chorus {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Chorus command line."""
+
+
+def main() -> None:
+    app()

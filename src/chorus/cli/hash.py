@@ -1,0 +1,141 @@
+"""``chorus hash``: fingerprint local files. Nothing is uploaded, copied or cached."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterator
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from chorus.config import load_settings
+from chorus.errors import ChorusError, FingerprintError, UnreadableMediaError
+from chorus.fingerprint import Fingerprint
+from chorus.fingerprint.workers import HashingPool
+
+CSV_FIELDS = ("path", "sha256", "md5", "pdq", "quality", "usable", "dihedral", "error", "message")
+
+
+class OutputFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+def expand(paths: list[Path], recursive: bool) -> Iterator[tuple[str, FingerprintError | None]]:
+    """Files to hash, in a stable order; folders only with ``recursive``."""
+    for path in paths:
+        if path.is_dir():
+            if not recursive:
+                yield str(path), UnreadableMediaError(
+                    f"{path} is a folder; add --recursive to hash the files inside it."
+                )
+                continue
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    yield os.path.join(root, name), None
+        else:
+            yield str(path), None
+
+
+def record(path: str, outcome: Fingerprint | ChorusError) -> dict[str, Any]:
+    if isinstance(outcome, ChorusError):
+        return {"path": path, "error": outcome.code, "message": outcome.message}
+    return {
+        "path": path,
+        "sha256": outcome.sha256,
+        "md5": outcome.md5,
+        "pdq": outcome.pdq.hash,
+        "quality": outcome.pdq.quality,
+        "usable": outcome.usable,
+        "dihedral": list(outcome.pdq.dihedral),
+        "method": outcome.method,
+    }
+
+
+def hash_files(
+    paths: list[Path] = typer.Argument(..., help="Image files, or folders with --recursive."),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Hash files in folders."),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.jsonl, "--format", "-f", help="jsonl (one JSON object a line) or csv."
+    ),
+    exact: bool = typer.Option(
+        False, "--exact", help="Full-size decode, as Meta's reference tools (slower)."
+    ),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Hashing processes."),
+) -> None:
+    """Fingerprint images on this computer: SHA-256, MD5 and PDQ with its 8 variants.
+
+    One record per file goes to standard output; a file that cannot be read gets an error
+    record instead. Exit status: 0 if every file was hashed, 1 if any could not be, 2 for
+    a usage error. The images never leave this computer.
+    """
+    settings = load_settings()
+    limits = settings.fingerprint_limits()
+    entries = list(expand(paths, recursive))
+    writer = _writer(output_format)
+    failed = 0
+    progress = _progress(len(entries))
+    with HashingPool(workers, exact=exact, limits=limits) as pool:
+        ready = [p for p, err in entries if err is None]
+        outcomes = pool.map(ready)
+        for path, early in entries:
+            outcome: Fingerprint | ChorusError
+            if early is not None:
+                outcome = early
+            else:
+                got_path, outcome = next(outcomes)
+                assert got_path == path
+            failed += isinstance(outcome, ChorusError)
+            writer(record(path, outcome))
+            if progress is not None:
+                progress.advance(progress.task_ids[0])
+    if progress is not None:
+        progress.stop()
+    raise typer.Exit(1 if failed else 0)
+
+
+def _writer(output_format: OutputFormat) -> Any:
+    out = sys.stdout
+    if output_format is OutputFormat.jsonl:
+
+        def write_json(row: dict[str, Any]) -> None:
+            out.write(json.dumps(row, sort_keys=False) + "\n")
+            out.flush()
+
+        return write_json
+    table = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    table.writeheader()
+
+    def write_csv(row: dict[str, Any]) -> None:
+        flat = dict(row)
+        if "dihedral" in flat:
+            flat["dihedral"] = " ".join(flat["dihedral"])
+        table.writerow(flat)
+        out.flush()
+
+    return write_csv
+
+
+def _progress(total: int) -> Any:
+    if not sys.stderr.isatty() or total < 2:
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    progress.add_task("Hashing", total=total)
+    progress.start()
+    return progress

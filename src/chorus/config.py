@@ -1,0 +1,131 @@
+"""Settings: one object, read from ``CHORUS_*`` environment variables (or a ``.env`` file).
+
+Every setting is documented here (the ``description``) and in ``docs/settings.md``; a test
+fails when one is missing from either. Outside development the server refuses to start
+with a missing or well-known secret (:meth:`Settings.require_secrets`): there are no default
+secrets in production.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chorus.errors import ConfigError
+from chorus.fingerprint import Limits
+
+Environment = Literal["development", "test", "production"]
+
+#: Values that must never protect a real deployment.
+_KNOWN_WEAK_SECRETS = frozenset({"", "changeme", "change-me", "secret", "development", "dev"})
+_MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Chorus configuration. Each field maps to ``CHORUS_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHORUS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Environment = Field(
+        default="production",
+        description=(
+            "Deployment mode: 'development' (local use; a random secret key is made per "
+            "process when none is set), 'test', or 'production' (the default: every secret "
+            "must be set explicitly)."
+        ),
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key for signing sessions and tokens; at least 32 characters, random. Required "
+            "outside development."
+        ),
+    )
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Folder for the embedded SQLite database and other local state.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy database URL. Empty means embedded SQLite at <data_dir>/chorus.db; "
+            "use postgresql+psycopg://... for several processes or machines."
+        ),
+    )
+    host: str = Field(default="127.0.0.1", description="Address `chorus serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `chorus serve` uses.")
+    fingerprint_max_pixels: int = Field(
+        default=100_000_000,
+        ge=1,
+        description=(
+            "Largest image (width x height) that is decoded; bigger ones are refused as "
+            "possible decompression bombs."
+        ),
+    )
+    fingerprint_max_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1, description="Largest media file read, in bytes."
+    )
+    fingerprint_max_jpeg_scans: int = Field(
+        default=256,
+        ge=1,
+        description="Most scans a progressive JPEG may have before it is refused as hostile.",
+    )
+    fingerprint_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="Seconds one file may take to hash; a worker past it is stopped.",
+    )
+
+    def require_secrets(self) -> None:
+        """Refuse to go on (ConfigError) when a secret is missing or weak outside development.
+
+        Called by everything that serves or stores data (``create_app``); commands that only
+        read local files, such as ``chorus hash``, need no secret.
+        """
+        if self.env == "development":
+            return
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if key.strip().lower() in _KNOWN_WEAK_SECRETS or len(key) < _MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"CHORUS_SECRET_KEY must be set to a random value of at least "
+                f"{_MIN_SECRET_LENGTH} characters when CHORUS_ENV is '{self.env}'. Generate "
+                "one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+
+    @cached_property
+    def effective_secret_key(self) -> str:
+        """The secret key; in development only, a random one made for this process."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return secrets.token_urlsafe(48)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'chorus.db').resolve()}"
+
+    def fingerprint_limits(self) -> Limits:
+        return Limits(
+            max_pixels=self.fingerprint_max_pixels,
+            max_bytes=self.fingerprint_max_bytes,
+            max_jpeg_scans=self.fingerprint_max_jpeg_scans,
+            timeout_s=self.fingerprint_timeout_s,
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, turning validation failures into ConfigError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(f"Invalid settings: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy engine and sessions (SQLite by default, PostgreSQL supported)."""

@@ -1,0 +1,1 @@
+"""HTTP edge: the FastAPI app factory. Thin: parse, call a service, map errors."""
