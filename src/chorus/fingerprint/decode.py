@@ -238,7 +238,7 @@ AXES: Final = {
 
 def jpeg_luma_reduced(
     data: bytes, width: int, height: int, k: int
-) -> npt.NDArray[np.float32] | None:
+) -> npt.NDArray[np.float64] | None:
     """Luma of a JPEG decoded at 1/k by libjpeg-turbo's DCT scaling, or None to fall back.
 
     Only the luma plane is converted (no colour conversion, no chroma upsampling). Call it
@@ -262,4 +262,4 @@ def jpeg_luma_reduced(
     expected = (-(-height // k), -(-width // k), 1)
     if luma.shape != expected:
         return None
-    return luma[:, :, 0].astype(np.float32)
+    return luma[:, :, 0].astype(np.float64)

@@ -27,7 +27,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float32]
+FloatArray = npt.NDArray[np.float64]
 
 GRID: Final = 64
 #: PDQ refuses to hash images with a side below this (``pdqhash`` returns quality 0).
@@ -96,7 +96,7 @@ def axis_weights(length: int, k: int, flipped: bool = False) -> FloatArray:
     folded = padded.reshape(GRID, reduced, k).sum(axis=2)
     if flipped:
         folded = folded[:, ::-1]
-    return np.ascontiguousarray(folded, dtype=np.float32)
+    return np.ascontiguousarray(folded, dtype=np.float64)
 
 
 def grid_from_reduced_luma(
@@ -134,19 +134,44 @@ _ENCODING, ENCODING_ERROR = _build_encoding_table()
 
 
 def encode_luma_rgb(grid: FloatArray) -> npt.NDArray[np.uint8]:
-    """Write float luma as 8-bit RGB whose PDQ luma equals it to within ~0.005."""
-    clipped = np.minimum(np.maximum(grid, 0.0), 255.0)
-    base = np.floor(clipped)
-    frac_index = np.rint((clipped - base) * 1000).astype(np.intp)
-    rgb = base[..., None].astype(np.int16) + _ENCODING[frac_index]
-    np.maximum(rgb, 0, out=rgb)
-    np.minimum(rgb, 255, out=rgb)
-    return np.ascontiguousarray(rgb.astype(np.uint8))
+    """Write float luma as 8-bit RGB whose PDQ luma equals it to within ~0.005.
+
+    Values are looked up in steps of 0.001. Near black and white (within 4 levels of 0 or
+    255) fewer triples fit in 0..255, so those get the closest triple that does; the error
+    there stays below 0.06.
+    """
+    index = np.rint(np.minimum(np.maximum(grid, 0.0), 255.0) * 1000).astype(np.intp)
+    return np.ascontiguousarray(_luma_table()[index])
+
+
+@lru_cache(maxsize=1)
+def _luma_table() -> npt.NDArray[np.uint8]:
+    """RGB triple for every luma value 0.000..255.000 in steps of 0.001 (about 0.8 MB)."""
+    steps = np.arange(255 * 1000 + 1)
+    base = steps // 1000
+    rgb = base[:, None] + _ENCODING[steps % 1000]
+    fractions = np.arange(1000) / 1000.0
+    for edge_base in (*range(4), *range(251, 255)):
+        rows = slice(edge_base * 1000, edge_base * 1000 + 1000)
+        rgb[rows] = edge_base + _best_offsets(fractions, edge_base)
+    return np.clip(rgb, 0, 255).astype(np.uint8)
+
+
+_OFFSETS = np.stack(np.meshgrid(*(np.arange(-4, 5),) * 3, indexing="ij"), axis=-1).reshape(-1, 3)
+
+
+def _best_offsets(fractions: FloatArray, base: int) -> npt.NDArray[np.int64]:
+    """Per fraction, the offset triple closest in luma that keeps base + offset in 0..255."""
+    feasible = ((base + _OFFSETS >= 0) & (base + _OFFSETS <= 255)).all(axis=1)
+    offsets = _OFFSETS[feasible]
+    luma = offsets @ np.asarray(LUMA_WEIGHTS)
+    best = np.abs(luma[None, :] - fractions[:, None]).argmin(axis=1)
+    return offsets[best]
 
 
 def rgb_to_luma(rgb: npt.NDArray[np.uint8]) -> FloatArray:
-    """PDQ's luma (Rec. 601 weights) of an RGB array, in float32."""
+    """PDQ's luma (Rec. 601 weights) of an RGB array, rounded through float32 as pdqhash does."""
     r, g, b = LUMA_WEIGHTS
-    planes = rgb.astype(np.float32)
-    luma: FloatArray = planes[..., 0] * r + planes[..., 1] * g + planes[..., 2] * b
-    return luma
+    luma = rgb[..., 0] * r + rgb[..., 1] * g + rgb[..., 2] * b
+    result: FloatArray = luma.astype(np.float32).astype(np.float64)
+    return result

@@ -211,5 +211,5 @@ def _luma(image: Image.Image) -> fastpdq.FloatArray:
     image = _as_pil_rgb(image)
     array = np.asarray(image)
     if array.ndim == 2:
-        return array.astype(np.float32)
+        return array.astype(np.float64)
     return fastpdq.rgb_to_luma(array)
