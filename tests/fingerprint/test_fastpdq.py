@@ -20,9 +20,7 @@ REFERENCE_IMAGES = sorted(
 
 
 @pytest.mark.parametrize("path", REFERENCE_IMAGES, ids=lambda p: p.name)
-def test_without_reduction_fast_matches_exact(
-    path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_without_reduction_fast_matches_exact(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With k = 1 the folded filter is PDQ's own, up to float rounding.
 
     pdqhash sums in float32 and we in float64, so a bit that sits on the median can flip:

@@ -7,9 +7,9 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -21,7 +21,7 @@ from chorus.fingerprint.workers import HashingPool
 CSV_FIELDS = ("path", "sha256", "md5", "pdq", "quality", "usable", "dihedral", "error", "message")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
 
@@ -31,8 +31,11 @@ def expand(paths: list[Path], recursive: bool) -> Iterator[tuple[str, Fingerprin
     for path in paths:
         if path.is_dir():
             if not recursive:
-                yield str(path), UnreadableMediaError(
-                    f"{path} is a folder; add --recursive to hash the files inside it."
+                yield (
+                    str(path),
+                    UnreadableMediaError(
+                        f"{path} is a folder; add --recursive to hash the files inside it."
+                    ),
                 )
                 continue
             for root, dirs, files in os.walk(path):
@@ -59,15 +62,21 @@ def record(path: str, outcome: Fingerprint | ChorusError) -> dict[str, Any]:
 
 
 def hash_files(
-    paths: list[Path] = typer.Argument(..., help="Image files, or folders with --recursive."),
-    recursive: bool = typer.Option(False, "--recursive", "-r", help="Hash files in folders."),
-    output_format: OutputFormat = typer.Option(
-        OutputFormat.jsonl, "--format", "-f", help="jsonl (one JSON object a line) or csv."
-    ),
-    exact: bool = typer.Option(
-        False, "--exact", help="Full-size decode, as Meta's reference tools (slower)."
-    ),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Hashing processes."),
+    paths: Annotated[list[Path], typer.Argument(help="Image files, or folders with --recursive.")],
+    recursive: Annotated[
+        bool, typer.Option("--recursive", "-r", help="Hash the files inside folders.")
+    ] = False,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="jsonl (one JSON object a line) or csv."),
+    ] = OutputFormat.jsonl,
+    exact: Annotated[
+        bool,
+        typer.Option("--exact", help="Full-size decode, as Meta's reference tools (slower)."),
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, help="Hashing processes to use.")
+    ] = 1,
 ) -> None:
     """Fingerprint images on this computer: SHA-256, MD5 and PDQ with its 8 variants.
 

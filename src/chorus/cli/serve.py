@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from chorus.config import load_settings
@@ -9,8 +11,12 @@ from chorus.errors import ConfigError
 
 
 def serve(
-    host: str | None = typer.Option(None, help="Address to listen on (default CHORUS_HOST)."),
-    port: int | None = typer.Option(None, help="Port to listen on (default CHORUS_PORT)."),
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default CHORUS_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default CHORUS_PORT).")
+    ] = None,
 ) -> None:
     """Start the Chorus server (API at /api/v1, OpenAPI page at /docs, health at /healthz)."""
     import uvicorn
@@ -19,10 +25,10 @@ def serve(
 
     try:
         settings = load_settings()
+        app = create_app(settings)
     except ConfigError as exc:
         typer.echo(f"chorus: {exc}", err=True)
         raise typer.Exit(2) from exc
-    app = create_app(settings)
     typer.echo(
         f"Chorus {settings.env} server on http://{host or settings.host}:{port or settings.port} "
         f"(database: {settings.effective_database_url.split('://')[0]})",

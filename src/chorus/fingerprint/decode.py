@@ -30,6 +30,7 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
+import pillow_heif
 import simplejpeg
 from PIL import Image, UnidentifiedImageError
 
@@ -39,15 +40,9 @@ from chorus.errors import (
     UnreadableMediaError,
 )
 
-try:  # HEIC/HEIF through libheif, when the plug-in is installed.
-    import pillow_heif
+pillow_heif.register_heif_opener()  # HEIC/HEIF through libheif
 
-    pillow_heif.register_heif_opener()
-    _HEIF: Final = ("HEIF",)
-except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
-    _HEIF = ()
-
-ALLOWED_FORMATS: Final = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "AVIF", *_HEIF)
+ALLOWED_FORMATS: Final = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "AVIF", "HEIF")
 
 MIB: Final = 1024 * 1024
 
@@ -142,7 +137,9 @@ def open_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
             "AVIF, TIFF, BMP), or it is damaged."
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise UnreadableMediaError(f"This image file is damaged and cannot be read ({exc}).")
+        raise UnreadableMediaError(
+            f"This image file is damaged and cannot be read ({exc})."
+        ) from exc
     width, height = image.size
     if width <= 0 or height <= 0:
         raise UnreadableMediaError("This image declares no pixels, so it cannot be read.")
@@ -256,10 +253,9 @@ def jpeg_luma_reduced(
                 "This image file is incomplete (it ends too early), so it cannot be read. "
                 "A complete copy of the file will work."
             ) from exc
-        raise UnreadableMediaError(
-            f"This JPEG is damaged and cannot be read ({message})."
-        ) from exc
+        raise UnreadableMediaError(f"This JPEG is damaged and cannot be read ({message}).") from exc
     expected = (-(-height // k), -(-width // k), 1)
     if luma.shape != expected:
         return None
-    return luma[:, :, 0].astype(np.float64)
+    result: npt.NDArray[np.float64] = luma[:, :, 0].astype(np.float64)
+    return result

@@ -75,8 +75,8 @@ def _full_axis_weights(length: int) -> npt.NDArray[np.float64]:
         outer = 1.0 / (hi_s - lo_s + 1)
         inner = spans[lo_s : hi_s + 1]
         vals = outer / (inner[:, 1] - inner[:, 0] + 1)
-        np.add.at(weights[i], inner[:, 0], vals)
-        np.add.at(weights[i], inner[:, 1] + 1, -vals)
+        np.add.at(weights[i], inner[:, 0], vals)  # type: ignore[arg-type]
+        np.add.at(weights[i], inner[:, 1] + 1, -vals)  # type: ignore[arg-type]
     return np.cumsum(weights, axis=1)[:, :length]
 
 
@@ -154,7 +154,8 @@ def _luma_table() -> npt.NDArray[np.uint8]:
     for edge_base in (*range(4), *range(251, 255)):
         rows = slice(edge_base * 1000, edge_base * 1000 + 1000)
         rgb[rows] = edge_base + _best_offsets(fractions, edge_base)
-    return np.clip(rgb, 0, 255).astype(np.uint8)
+    table: npt.NDArray[np.uint8] = np.clip(rgb, 0, 255).astype(np.uint8)
+    return table
 
 
 _OFFSETS = np.stack(np.meshgrid(*(np.arange(-4, 5),) * 3, indexing="ij"), axis=-1).reshape(-1, 3)
@@ -166,7 +167,8 @@ def _best_offsets(fractions: FloatArray, base: int) -> npt.NDArray[np.int64]:
     offsets = _OFFSETS[feasible]
     luma = offsets @ np.asarray(LUMA_WEIGHTS)
     best = np.abs(luma[None, :] - fractions[:, None]).argmin(axis=1)
-    return offsets[best]
+    chosen: npt.NDArray[np.int64] = offsets[best]
+    return chosen
 
 
 def rgb_to_luma(rgb: npt.NDArray[np.uint8]) -> FloatArray:

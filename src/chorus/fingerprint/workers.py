@@ -9,12 +9,14 @@ paths, read each file once themselves and send back fingerprints only, never pix
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from chorus import errors
 from chorus.errors import DecodeTimeoutError, FingerprintError
@@ -71,7 +73,7 @@ class HashingPool:
         self._exact = exact
         self._limits = limits
         methods = multiprocessing.get_all_start_methods()
-        self._ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self._ctx: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self._workers: list[_Worker] = []
 
     def __enter__(self) -> HashingPool:
@@ -98,10 +100,8 @@ class HashingPool:
 
     def close(self) -> None:
         for worker in self._workers:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 worker.conn.send(None)
-            except (OSError, ValueError):
-                pass
         for worker in self._workers:
             worker.process.join(timeout=2)
             if worker.process.is_alive():
@@ -141,9 +141,7 @@ class HashingPool:
                         worker.task = None
                         self._replace(worker)
                         continue
-                    done[task] = (
-                        message[1] if message[0] == "ok" else _rebuild_error(*message[1:])
-                    )
+                    done[task] = message[1] if message[0] == "ok" else _rebuild_error(*message[1:])
                     worker.task = None
                 elif time.monotonic() >= worker.deadline:
                     done[task] = DecodeTimeoutError(

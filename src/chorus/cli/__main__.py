@@ -1,0 +1,5 @@
+"""Allow ``python -m chorus.cli``."""
+
+from chorus.cli.app import main
+
+main()
