@@ -10,13 +10,22 @@ PORT ?= 8000
 
 .PHONY: run test lint typecheck pytest bench clean system-deps
 
+# Debian packages the set-up needs when they are missing: venv support, and a C++ compiler
+# with the Python headers (pdqhash, Meta's PDQ core, is built from source by pip).
+system-deps:
+	@missing=""; \
+	$(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v g++ >/dev/null 2>&1 || missing="$$missing g++"; \
+	$(PYTHON) -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' || missing="$$missing python3-dev"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing from Debian:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Chorus needs Python 3.11 or newer"'
-	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
-	  echo "python venv support is missing; installing it from Debian (python3-venv)"; \
-	  rm -rf $(VENV); \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; \
-	  $(PYTHON) -m venv $(VENV); }
+	@$(MAKE) --no-print-directory system-deps
+	$(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python

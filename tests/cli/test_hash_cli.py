@@ -135,3 +135,33 @@ def test_hash_writes_nothing_anywhere(photos: list[Path], tmp_path: Path) -> Non
     assert list(work.iterdir()) == []
     assert sorted(p.name for p in photos[0].parent.iterdir()) == before
     assert result.stderr == ""
+
+
+def test_progress_bar_only_on_a_terminal(photos: list[Path], tmp_path: Path) -> None:
+    """With stderr on a terminal a progress bar is drawn there; stdout stays clean records."""
+    import pty
+
+    for photo in photos[:5]:
+        (tmp_path / photo.name).write_bytes(photo.read_bytes())
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHORUS_")}
+    env.update({"COLUMNS": "100", "TERM": "xterm"})
+    process = subprocess.run(
+        [*CHORUS, "hash", "-r", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    os.close(follower)
+    drawn = b""
+    try:
+        while chunk := os.read(leader, 65536):
+            drawn += chunk
+    except OSError:
+        pass
+    os.close(leader)
+    assert process.returncode == 0
+    assert b"Hashing" in drawn
+    assert len(records(process.stdout.decode())) == 5
