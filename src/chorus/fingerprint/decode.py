@@ -23,6 +23,7 @@ Pillow's conversion, as in the reference (``pytx/I16.png``, quality 36).
 from __future__ import annotations
 
 import io
+import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -85,8 +86,10 @@ class _DeadlineBytesIO(io.BytesIO):
 def read_file(path: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """Read a whole file once, refusing files over ``limits.max_bytes``."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(limits.max_bytes + 1)
+        with open(path, "rb", buffering=0) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            check_size(max(size, 1), limits)  # refuse big files before reading a byte
+            data = _read_at_most(handle, limits.max_bytes + 1, size)
     except IsADirectoryError as exc:
         raise UnreadableMediaError(f"{path} is a folder, not an image file.") from exc
     except FileNotFoundError as exc:
@@ -97,6 +100,20 @@ def read_file(path: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
         raise UnreadableMediaError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
     check_size(len(data), limits)
     return data
+
+
+def _read_at_most(handle: io.RawIOBase, limit: int, expected: int) -> bytes:
+    """Read to the end but never more than ``limit`` bytes (the file may grow or be a pipe)."""
+    chunks, total = [], 0
+    want = min(limit, expected + 1) if expected > 0 else min(limit, 1 << 20)
+    while total < limit:
+        chunk = handle.read(min(want, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        want = min(limit, 1 << 20)
+    return b"".join(chunks)
 
 
 def check_size(size: int, limits: Limits) -> None:
