@@ -1,0 +1,1 @@
+"""Authentication and authorisation: API keys (partners), later sessions and PINs."""
