@@ -60,3 +60,45 @@ class InvalidSignalError(FingerprintError):
     """A hash value is malformed (wrong length, not hexadecimal)."""
 
     code = "invalid_signal"
+
+
+class MatchingError(ChorusError):
+    """The hash bank or a lookup refused a request."""
+
+    code = "matching_error"
+
+
+class LowQualitySignalError(MatchingError):
+    """A PDQ hash whose quality is too low to bank."""
+
+    code = "low_quality_signal"
+
+
+class BankEntryNotFoundError(MatchingError):
+    """No bank entry has that id."""
+
+    code = "bank_entry_not_found"
+
+
+class SecurityError(ChorusError):
+    """Authentication or authorisation failed."""
+
+    code = "security_error"
+
+
+class InvalidApiKeyError(SecurityError):
+    """The API key is missing, unknown or revoked."""
+
+    code = "invalid_api_key"
+
+
+class ScopeError(SecurityError):
+    """The API key is valid but not allowed to do this."""
+
+    code = "insufficient_scope"
+
+
+class RateLimitedError(SecurityError):
+    """Too many requests with this API key; try again shortly."""
+
+    code = "rate_limited"

@@ -1,0 +1,1 @@
+"""Hash bank and matching: survivors' fingerprints, exact lookups, the partner feed."""

@@ -1,0 +1,183 @@
+"""Bank service: register, withdraw, quarantine and count protected items.
+
+Every state change writes a row to the change log (``bank_changes``), which the exchange
+feed serves to partners and every process's in-memory index replays within a second.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from chorus.errors import BankEntryNotFoundError, InvalidSignalError, LowQualitySignalError
+from chorus.fingerprint.pdq import DIHEDRAL_NAMES
+from chorus.matching.models import BankChange, BankEntry, BankSignal
+from chorus.matching.signals import PDQ_MIN_QUALITY, PdqSignal, normalize
+from chorus.store.base import utcnow
+
+Provenance = Literal["survivor_device", "caseworker", "exchange_import"]
+PROVENANCES: Final = ("survivor_device", "caseworker", "exchange_import")
+ACTIVE, WITHDRAWN, QUARANTINED = "active", "withdrawn", "quarantined"
+
+
+@dataclass(frozen=True)
+class SignalInput:
+    """What a caller registers: any of a PDQ hash (with its variants) and file digests."""
+
+    pdq: str | None = None
+    quality: int | None = None
+    dihedral: Sequence[str] = ()
+    sha256: str | None = None
+    md5: str | None = None
+
+    @classmethod
+    def from_record(cls, record: dict[str, object]) -> SignalInput:
+        """From a `chorus hash` record (or any mapping with the same field names)."""
+        quality = record.get("quality")
+        dihedral = record.get("dihedral") or ()
+        if not isinstance(dihedral, list | tuple):
+            raise InvalidSignalError("'dihedral' must be a list of PDQ hashes.")
+        return cls(
+            pdq=_opt_str(record.get("pdq")),
+            quality=int(quality) if isinstance(quality, int | str) else None,
+            dihedral=[str(v) for v in dihedral],
+            sha256=_opt_str(record.get("sha256")),
+            md5=_opt_str(record.get("md5")),
+        )
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def new_public_id() -> str:
+    """An opaque, unguessable bank entry id: all a partner ever sees of an item."""
+    return "be_" + secrets.token_hex(12)
+
+
+def _validated_signals(data: SignalInput) -> list[tuple[str, str, str | None]]:
+    out: list[tuple[str, str, str | None]] = []
+    if data.pdq is not None:
+        if data.quality is None:
+            raise LowQualitySignalError(
+                "A PDQ hash needs its quality (0-100) to be banked; hash the photo again "
+                "with `chorus hash` to get it."
+            )
+        if data.quality < PDQ_MIN_QUALITY:
+            raise LowQualitySignalError(
+                f"This photo's fingerprint quality is {data.quality}, below {PDQ_MIN_QUALITY}: "
+                "the photo is too plain to be recognised reliably, so it was not added."
+            )
+        original = PdqSignal.normalize(data.pdq)
+        out.append(("pdq", original, "original"))
+        variants = list(data.dihedral)
+        if variants:
+            if len(variants) != len(DIHEDRAL_NAMES):
+                raise InvalidSignalError("'dihedral' must hold all 8 PDQ variants.")
+            if PdqSignal.normalize(variants[0]) != original:
+                raise InvalidSignalError("The first dihedral variant must equal 'pdq'.")
+            seen = {original}
+            for name, value in zip(DIHEDRAL_NAMES[1:], variants[1:], strict=True):
+                hashed = PdqSignal.normalize(value)
+                if hashed not in seen:  # symmetric photos repeat variants
+                    seen.add(hashed)
+                    out.append(("pdq", hashed, name))
+    for kind, digest in (("sha256", data.sha256), ("md5", data.md5)):
+        if digest is not None:
+            out.append((kind, normalize(kind, digest)[1], None))
+    if not out:
+        raise InvalidSignalError("Nothing to register: give a PDQ hash, a SHA-256 or an MD5.")
+    return out
+
+
+def register(
+    session: Session,
+    *,
+    owner_id: str,
+    provenance: str,
+    signals: SignalInput,
+    source_ref: str | None = None,
+) -> BankEntry:
+    """Add one protected item. It is matchable as soon as the transaction commits."""
+    if provenance not in PROVENANCES:
+        raise InvalidSignalError(f"Unknown provenance {provenance!r}; use one of {PROVENANCES}.")
+    if not owner_id or len(owner_id) > 64:
+        raise InvalidSignalError("An owner id (1-64 characters) is required.")
+    rows = _validated_signals(signals)
+    entry = BankEntry(
+        public_id=new_public_id(),
+        owner_id=owner_id,
+        provenance=provenance,
+        status=ACTIVE,
+        quality=signals.quality if signals.pdq is not None else None,
+        source_ref=source_ref,
+    )
+    entry.signals = [BankSignal(signal_type=t, value=v, variant=n) for t, v, n in rows]
+    session.add(entry)
+    session.flush()
+    session.add(BankChange(entry_id=entry.id, change="add"))
+    return entry
+
+
+def get_entry(session: Session, public_id: str) -> BankEntry:
+    entry = session.scalar(select(BankEntry).where(BankEntry.public_id == public_id))
+    if entry is None:
+        raise BankEntryNotFoundError(f"No bank entry has the id {public_id!r}.")
+    return entry
+
+
+def _set_status(session: Session, entry: BankEntry, status: str, reason: str | None) -> None:
+    was_active = entry.status == ACTIVE
+    entry.status = status
+    entry.status_reason = reason
+    entry.updated_at = utcnow()
+    if was_active and status != ACTIVE:
+        session.add(BankChange(entry_id=entry.id, change="delete"))
+    elif not was_active and status == ACTIVE:
+        session.add(BankChange(entry_id=entry.id, change="add"))
+    session.flush()
+
+
+def withdraw(session: Session, public_id: str, reason: str | None = None) -> BankEntry:
+    """Take an item out of matching and out of partners' copies (a deletion in the feed)."""
+    entry = get_entry(session, public_id)
+    _set_status(session, entry, WITHDRAWN, reason or "withdrawn")
+    return entry
+
+
+def quarantine(session: Session, entry: BankEntry, reason: str) -> None:
+    """Suspend an item pending review (a suspected false submission)."""
+    if entry.status == ACTIVE:
+        _set_status(session, entry, QUARANTINED, reason)
+
+
+def release(session: Session, public_id: str) -> BankEntry:
+    """Return a quarantined item to matching after review."""
+    entry = get_entry(session, public_id)
+    if entry.status != QUARANTINED:
+        raise BankEntryNotFoundError(f"Bank entry {public_id!r} is not in quarantine.")
+    _set_status(session, entry, ACTIVE, None)
+    return entry
+
+
+def stats(session: Session) -> dict[str, object]:
+    by_status = dict(
+        session.execute(select(BankEntry.status, func.count()).group_by(BankEntry.status)).all()
+    )
+    by_type = dict(
+        session.execute(
+            select(BankSignal.signal_type, func.count())
+            .join(BankEntry)
+            .where(BankEntry.status == ACTIVE)
+            .group_by(BankSignal.signal_type)
+        ).all()
+    )
+    return {
+        "entries": {k: int(v) for k, v in by_status.items()},
+        "active_signals": {k: int(v) for k, v in by_type.items()},
+    }

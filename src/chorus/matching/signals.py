@@ -1,0 +1,107 @@
+"""Signal types: each a small class with a stable name, validation and example values.
+
+Adding a signal type (a robust matcher, say) means adding a class here and registering it
+in :data:`SIGNAL_TYPES`; the bank stores any type, and types with a ``radius`` are
+matched by distance through an index, the others exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar, Final
+
+from chorus.errors import InvalidSignalError
+from chorus.fingerprint.pdq import bit_count, hamming_distance, normalize_hex
+
+#: A real PDQ hash thresholds 256 coefficients at their median, so about half its bits
+#: are set. Far fewer or far more means a broken or forged value (an all-zero hash in a
+#: partner feed once crashed index builds elsewhere).
+PDQ_MIN_BITS: Final = 64
+PDQ_MAX_BITS: Final = 256 - PDQ_MIN_BITS
+PDQ_MIN_QUALITY: Final = 50
+
+
+class SignalType:
+    name: ClassVar[str]
+    #: Match radius for distance-matched types; None for exact types.
+    radius: ClassVar[int | None] = None
+    examples: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def normalize(cls, value: str) -> str:
+        raise NotImplementedError
+
+    @classmethod
+    def distance(cls, a: str, b: str) -> int:
+        return 0 if a == b else 1
+
+
+class PdqSignal(SignalType):
+    name = "pdq"
+    radius = 31
+    examples = ("f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22",)
+
+    @classmethod
+    def normalize(cls, value: str) -> str:
+        text = normalize_hex(value)
+        bits = bit_count(text)
+        if bits < PDQ_MIN_BITS or bits > PDQ_MAX_BITS:
+            raise InvalidSignalError(
+                f"This PDQ hash has {bits} of 256 bits set; real PDQ hashes have about 128. "
+                "It looks broken or forged, so it was not accepted."
+            )
+        return text
+
+    @classmethod
+    def distance(cls, a: str, b: str) -> int:
+        return hamming_distance(a, b)
+
+
+class _HexDigest(SignalType):
+    length: ClassVar[int]
+
+    @classmethod
+    def normalize(cls, value: str) -> str:
+        if not isinstance(value, str):
+            raise InvalidSignalError(f"A {cls.name} value must be given as text.")
+        text = value.strip().lower()
+        if not re.fullmatch(rf"[0-9a-f]{{{cls.length}}}", text):
+            raise InvalidSignalError(
+                f"A {cls.name} value is {cls.length} hexadecimal characters (0-9, a-f)."
+            )
+        if text == "0" * cls.length:
+            raise InvalidSignalError(f"An all-zero {cls.name} value is not a real digest.")
+        return text
+
+
+class Sha256Signal(_HexDigest):
+    name = "sha256"
+    length = 64
+    examples = ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",)
+
+
+class Md5Signal(_HexDigest):
+    name = "md5"
+    length = 32
+    examples = ("d41d8cd98f00b204e9800998ecf8427e",)
+
+
+SIGNAL_TYPES: Final[dict[str, type[SignalType]]] = {
+    cls.name: cls for cls in (PdqSignal, Sha256Signal, Md5Signal)
+}
+
+
+def signal_type(name: str) -> type[SignalType]:
+    try:
+        return SIGNAL_TYPES[name]
+    except KeyError:
+        known = ", ".join(sorted(SIGNAL_TYPES))
+        raise InvalidSignalError(
+            f"Unknown signal type {name!r}; known types are {known}."
+        ) from None
+
+
+def normalize(name: str, value: str) -> tuple[str, str]:
+    """Validate a (type, value) pair; returns it normalised or raises InvalidSignalError."""
+    kind = signal_type(name)
+    return kind.name, kind.normalize(value)
