@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from chorus.security import models as _security_models  # noqa: F401  (api_keys, for FKs)
 from chorus.store.base import Base, BigId, UTCDateTime, utcnow
 
 

@@ -62,13 +62,13 @@ def upgrade() -> None:
         sa.Column("value", sa.String(64), nullable=False),
         sa.Column("variant", sa.String(16), nullable=True),
         sa.ForeignKeyConstraint(
-            ["entry_id"], ["bank_entries.id"], ondelete="CASCADE",
+            ["entry_id"],
+            ["bank_entries.id"],
+            ondelete="CASCADE",
             name="fk_bank_signals_entry_id_bank_entries",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_bank_signals"),
-        sa.UniqueConstraint(
-            "entry_id", "signal_type", "value", name="uq_bank_signals_entry_value"
-        ),
+        sa.UniqueConstraint("entry_id", "signal_type", "value", name="uq_bank_signals_entry_value"),
     )
     op.create_index("ix_bank_signals_type_value", "bank_signals", ["signal_type", "value"])
     op.create_table(
@@ -134,7 +134,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "lookup_audit", "partner_feedback", "match_observations", "bank_changes",
-        "bank_signals", "bank_entries", "api_keys",
+        "lookup_audit",
+        "partner_feedback",
+        "match_observations",
+        "bank_changes",
+        "bank_signals",
+        "bank_entries",
+        "api_keys",
     ):
         op.drop_table(table)
