@@ -24,7 +24,7 @@ def test_every_setting_is_documented() -> None:
 
 def test_every_command_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
-    names = [c.name for c in app.registered_commands]
+    names = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
     assert names
     for name in names:
         assert f"`chorus {name}`" in readme, name

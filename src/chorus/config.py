@@ -61,6 +61,27 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `chorus serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `chorus serve` uses.")
+    auto_migrate: bool = Field(
+        default=True,
+        description="Bring the database schema up to date when the server starts.",
+    )
+    match_radius: int = Field(
+        default=31,
+        ge=0,
+        le=63,
+        description="Largest PDQ Hamming distance that counts as a match (of 256 bits).",
+    )
+    quarantine_threshold: int = Field(
+        default=50,
+        ge=1,
+        description=(
+            "A bank entry matching more than this many different items within the "
+            "quarantine window is held for review (a possible false submission)."
+        ),
+    )
+    quarantine_window_s: int = Field(
+        default=3600, ge=1, description="Window for the quarantine threshold, in seconds."
+    )
     fingerprint_max_pixels: int = Field(
         default=100_000_000,
         ge=1,

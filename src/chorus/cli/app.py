@@ -7,7 +7,10 @@ from typing import Annotated
 import typer
 
 from chorus import __version__
+from chorus.cli import bank as bank_cmd
 from chorus.cli import hash as hash_cmd
+from chorus.cli import keys as keys_cmd
+from chorus.cli import match as match_cmd
 from chorus.cli import serve as serve_cmd
 
 app = typer.Typer(
@@ -22,6 +25,9 @@ app = typer.Typer(
 )
 app.command(name="hash")(hash_cmd.hash_files)
 app.command(name="serve")(serve_cmd.serve)
+app.command(name="match")(match_cmd.match)
+app.add_typer(bank_cmd.app, name="bank")
+app.add_typer(keys_cmd.app, name="keys")
 
 
 def _version(value: bool) -> None:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import SQLAlchemyError
 
-from chorus import __version__
+from chorus import __version__, errors
 from chorus.config import Settings
 from chorus.errors import ChorusError
+from chorus.matching.lookup import BankIndex
+from chorus.matching.quarantine import QuarantinePolicy
+from chorus.security.api_keys import RateLimiter
+from chorus.store import migrate
 from chorus.store.engine import make_engine, ping
+from chorus.store.session import session_factory, transaction
+from chorus.web.api import matching as matching_api
 
 #: Sent with every response: no third-party content, no referrer leaks, no framing.
 SECURITY_HEADERS = {
@@ -33,11 +41,45 @@ DOCS_CSP = (
 )
 
 
+#: HTTP status for each error family; anything else is a 400.
+STATUS = {
+    errors.InvalidApiKeyError: 401,
+    errors.ScopeError: 403,
+    errors.BankEntryNotFoundError: 404,
+    errors.RateLimitedError: 429,
+    errors.InvalidSignalError: 422,
+    errors.LowQualitySignalError: 422,
+}
+
+
+def _status_for(exc: ChorusError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the app for ``settings``; the OpenAPI page is served without any CDN."""
     settings.require_secrets()
     engine = make_engine(settings.effective_database_url)
+    if settings.auto_migrate:
+        migrate.upgrade(engine)
+    sessions = session_factory(engine)
+    index_dir = settings.data_dir / "index"
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        index = BankIndex.load(index_dir) or BankIndex(radius=settings.match_radius)
+        with transaction(sessions) as session:
+            index.sync(session, force=True)
+        app.state.bank_index = index
+        yield
+        index_dir.mkdir(parents=True, exist_ok=True)
+        index.save(index_dir)
+
     app = FastAPIOffline(
+        lifespan=lifespan,
         title="Chorus",
         version=__version__,
         description=(
@@ -48,6 +90,13 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.rate_limiter = RateLimiter()
+    app.state.quarantine_policy = QuarantinePolicy(
+        max_distinct_items=settings.quarantine_threshold,
+        window=timedelta(seconds=settings.quarantine_window_s),
+    )
+    app.include_router(matching_api.router)
 
     @app.middleware("http")
     async def security_headers(
@@ -62,10 +111,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(ChorusError)
     async def chorus_error(_request: Request, exc: ChorusError) -> JSONResponse:
+        status = _status_for(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse(
-            status_code=400,
+            status_code=status,
             media_type="application/problem+json",
-            content={"type": exc.code, "title": exc.message, "status": 400},
+            content={"type": exc.code, "title": exc.message, "status": status},
+            headers=headers,
         )
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check")

@@ -1,0 +1,213 @@
+"""Lookups: find every active bank entry that matches a batch of signals.
+
+PDQ hashes are matched by distance through the exact in-memory index (every entry within
+the radius, see :mod:`chorus.matching.pdq_index`); SHA-256 and MD5 by equality in the
+database. Every hit is resolved through the database, joined on the entry's status, so a
+withdrawal or quarantine takes effect at once in every process, whether or not its index
+has replayed the change yet; the index itself replays the change log at most
+``SYNC_INTERVAL_S`` after a change.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chorus.errors import ChorusError
+from chorus.matching import bank
+from chorus.matching.linear_index import LinearPdqIndex as PdqIndex
+from chorus.matching.models import BankChange, BankEntry, BankSignal, LookupAudit
+from chorus.matching.quarantine import QuarantinePolicy, item_digest, record_observations
+from chorus.matching.signals import PdqSignal, normalize
+
+SYNC_INTERVAL_S: Final = 0.5
+_CHUNK: Final = 50_000
+#: On PostgreSQL a change with a lower seq can commit after a higher one was read, so each
+#: sync looks this many changes back; replaying is idempotent (it reads current status).
+_OVERLAP: Final = 1000
+
+
+@dataclass(frozen=True)
+class Match:
+    """One hit: the entry's opaque id, which signal type matched and at what distance."""
+
+    entry_id: str
+    signal_type: str
+    distance: int
+    owner_id: str  # internal only: never sent to partners
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    signal_type: str
+    value: str
+    matches: tuple[Match, ...] = ()
+    error: str | None = None
+
+
+class BankIndex:
+    """The in-memory PDQ index of one process, kept in step with the bank's change log."""
+
+    def __init__(self, radius: int = PdqSignal.radius or 31) -> None:
+        self.radius = radius
+        self.pdq = PdqIndex(radius=radius)
+        self.seq = 0
+        self._present: set[int] = set()
+        self._lock = threading.Lock()
+        self._synced_at = 0.0
+
+    # -- keeping in step ------------------------------------------------------------------
+    def sync(self, session: Session, force: bool = False) -> None:
+        """Replay changes after ``self.seq`` (at most every SYNC_INTERVAL_S unless forced)."""
+        now = time.monotonic()
+        if not force and now - self._synced_at < SYNC_INTERVAL_S:
+            return
+        with self._lock:
+            changes = session.execute(
+                select(BankChange.seq, BankChange.entry_id, BankChange.change)
+                .where(BankChange.seq > self.seq - _OVERLAP)
+                .order_by(BankChange.seq)
+            ).all()
+            if changes:
+                final: dict[int, str] = {}
+                for _seq, entry_id, change in changes:
+                    final[entry_id] = change
+                self._apply(session, final)
+                self.seq = changes[-1][0]
+            self._synced_at = now
+
+    def _apply(self, session: Session, final: dict[int, str]) -> None:
+        entry_ids = list(final)
+        for start in range(0, len(entry_ids), _CHUNK):
+            chunk = entry_ids[start : start + _CHUNK]
+            rows = session.execute(
+                select(BankSignal.id, BankSignal.entry_id, BankSignal.value, BankEntry.status)
+                .join(BankEntry)
+                .where(BankSignal.entry_id.in_(chunk), BankSignal.signal_type == "pdq")
+            ).all()
+            add_ids, add_values, remove_ids = [], [], []
+            for signal_id, _entry_id, value, status in rows:
+                if status == bank.ACTIVE and signal_id not in self._present:
+                    add_ids.append(signal_id)
+                    add_values.append(value)
+                elif status != bank.ACTIVE and signal_id in self._present:
+                    remove_ids.append(signal_id)
+            if remove_ids:
+                self.pdq.remove(np.asarray(remove_ids, dtype=np.int64))
+                self._present.difference_update(remove_ids)
+            if add_ids:
+                self.pdq.add(np.asarray(add_ids, dtype=np.int64), _codes(add_values))
+                self._present.update(add_ids)
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, directory: Path) -> None:
+        with self._lock:
+            self.pdq.compact()
+            self.pdq.save(directory / "pdq")
+            (directory / "bank-index.json").write_text(
+                json.dumps({"seq": self.seq, "radius": self.radius})
+            )
+
+    @classmethod
+    def load(cls, directory: Path) -> BankIndex | None:
+        meta_path = directory / "bank-index.json"
+        if not meta_path.exists():
+            return None
+        meta = json.loads(meta_path.read_text())
+        index = cls(radius=int(meta["radius"]))
+        index.pdq = PdqIndex.load(directory / "pdq")
+        index.seq = int(meta["seq"])
+        index._present = set(index.pdq.ids())
+        return index
+
+    # -- searching ------------------------------------------------------------------------
+    def search_pdq(
+        self, values: Sequence[str], radius: int | None = None
+    ) -> list[list[tuple[int, int]]]:
+        if not values:
+            return []
+        return self.pdq.search(_codes(values), radius=radius)
+
+
+def _codes(values: Sequence[str]) -> np.ndarray:
+    return np.frombuffer(bytes.fromhex("".join(values)), dtype=np.uint8).reshape(-1, 32)
+
+
+def lookup(
+    session: Session,
+    index: BankIndex,
+    queries: Sequence[tuple[str, str]],
+    *,
+    actor: str,
+    endpoint: str,
+    api_key_id: int | None = None,
+    policy: QuarantinePolicy | None = None,
+) -> list[LookupResult]:
+    """Match each (signal type, value); malformed ones get an error, the rest still run."""
+    index.sync(session)
+    parsed: list[tuple[str, str] | ChorusError] = []
+    for kind, value in queries:
+        try:
+            parsed.append(normalize(kind, value))
+        except ChorusError as exc:
+            parsed.append(exc)
+    pdq_positions = [i for i, p in enumerate(parsed) if isinstance(p, tuple) and p[0] == "pdq"]
+    pdq_hits = index.search_pdq([parsed[i][1] for i in pdq_positions])  # type: ignore[index]
+    hits: dict[int, list[tuple[int, int]]] = dict(zip(pdq_positions, pdq_hits, strict=True))
+    exact = [(i, p) for i, p in enumerate(parsed) if isinstance(p, tuple) and p[0] != "pdq"]
+    for i, (kind, value) in exact:
+        ids = session.scalars(
+            select(BankSignal.id).where(BankSignal.signal_type == kind, BankSignal.value == value)
+        ).all()
+        hits[i] = [(signal_id, 0) for signal_id in ids]
+    resolved = _resolve(session, {sid for found in hits.values() for sid, _ in found})
+
+    results: list[LookupResult] = []
+    observations: dict[int, set[str]] = {}
+    for i, (kind, value) in enumerate(queries):
+        item = parsed[i]
+        if isinstance(item, ChorusError):
+            results.append(LookupResult(signal_type=kind, value=value, error=item.message))
+            continue
+        best: dict[str, Match] = {}
+        for signal_id, distance in hits.get(i, []):
+            if signal_id not in resolved:
+                continue  # withdrawn or quarantined since the index last synced
+            public_id, owner_id, entry_pk = resolved[signal_id]
+            if public_id not in best or distance < best[public_id].distance:
+                best[public_id] = Match(public_id, item[0], distance, owner_id)
+            observations.setdefault(entry_pk, set()).add(item_digest(*item))
+        matches = tuple(sorted(best.values(), key=lambda m: (m.distance, m.entry_id)))
+        results.append(LookupResult(signal_type=item[0], value=item[1], matches=matches))
+
+    session.add(
+        LookupAudit(
+            api_key_id=api_key_id,
+            actor=actor,
+            endpoint=endpoint,
+            signals=len(queries),
+            matched=sum(1 for r in results if r.matches),
+        )
+    )
+    record_observations(session, observations, source=endpoint, policy=policy)
+    return results
+
+
+def _resolve(session: Session, signal_ids: set[int]) -> dict[int, tuple[str, str, int]]:
+    if not signal_ids:
+        return {}
+    rows = session.execute(
+        select(BankSignal.id, BankEntry.public_id, BankEntry.owner_id, BankEntry.id)
+        .join(BankEntry)
+        .where(BankSignal.id.in_(signal_ids), BankEntry.status == bank.ACTIVE)
+    ).all()
+    return {row[0]: (row[1], row[2], row[3]) for row in rows}

@@ -1,0 +1,87 @@
+"""`chorus bank`, `chorus match` and `chorus keys` as a caseworker would run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+CHORUS = [sys.executable, "-m", "chorus.cli"]
+
+
+def run(
+    database_url: str, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHORUS_")}
+    env["CHORUS_DATABASE_URL"] = database_url
+    return subprocess.run(
+        [*CHORUS, *args], capture_output=True, text=True, env=env, input=stdin, timeout=300
+    )
+
+
+def lines(out: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_add_match_withdraw(database_url: str, photos: list[Path], tmp_path: Path) -> None:
+    added = run(database_url, "bank", "add", "--owner", "case-9", str(photos[0]), str(photos[1]))
+    assert added.returncode == 0, added.stderr
+    ids = [str(r["id"]) for r in lines(added.stdout)]
+    assert len(ids) == 2 and all(i.startswith("be_") for i in ids)
+
+    rotated = tmp_path / "rotated.jpg"
+    with Image.open(photos[0]) as im:
+        im.rotate(90, expand=True).save(rotated, quality=90)
+    matched = run(database_url, "match", str(photos[0]), str(rotated), str(photos[2]))
+    assert matched.returncode == 0, matched.stderr
+    records = lines(matched.stdout)
+    assert [m["id"] for m in records[0]["matches"]] == [ids[0]]  # type: ignore[index]
+    assert [m["id"] for m in records[1]["matches"]] == [ids[0]]  # type: ignore[index]
+    assert records[2]["matches"] == []
+
+    assert run(database_url, "bank", "withdraw", ids[0]).returncode == 0
+    after = lines(run(database_url, "match", str(photos[0])).stdout)
+    assert after[0]["matches"] == []
+    stats = json.loads(run(database_url, "bank", "stats").stdout)
+    assert stats["entries"] == {"active": 1, "withdrawn": 1}
+    assert run(database_url, "bank", "withdraw", "be_unknown").returncode == 1
+
+
+def test_import_from_chorus_hash(database_url: str, photos: list[Path], tmp_path: Path) -> None:
+    flat = tmp_path / "flat.png"
+    Image.new("RGB", (300, 300), "grey").save(flat)
+    hashed = subprocess.run(
+        [*CHORUS, "hash", str(photos[3]), str(flat)], capture_output=True, text=True
+    )
+    imported = run(
+        database_url,
+        "bank",
+        "import",
+        "--owner",
+        "case-1",
+        "-",
+        stdin=hashed.stdout + "not json\n",
+    )
+    assert imported.returncode == 1  # the flat photo and the bad line were refused
+    rows = lines(imported.stdout)
+    assert "id" in rows[0]
+    assert "below 50" in str(rows[1]["error"])
+    assert rows[2]["line"] == 3
+    assert "1 added, 2 refused" in imported.stderr
+
+
+def test_keys(database_url: str) -> None:
+    created = run(database_url, "keys", "create", "Platform A", "--scope", "lookup")
+    assert created.returncode == 0
+    token = created.stdout.strip()
+    assert token.startswith("chorus_") and "only time" in created.stderr
+    key_id = token.split("_")[1]
+    listed = run(database_url, "keys", "list").stdout
+    assert key_id in listed and token.split("_", 2)[2] not in listed
+    assert run(database_url, "keys", "revoke", key_id).returncode == 0
+    assert "revoked" in run(database_url, "keys", "list").stdout
+    assert run(database_url, "keys", "create", "X", "--scope", "admin").returncode == 2
