@@ -11,14 +11,15 @@ find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; 
 pgbin=$(find_bin)
 if [ -z "$pgbin" ]; then
   echo "PostgreSQL is not installed; installing it from Debian (postgresql)" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   pgbin=$(find_bin)
   # The package may start its default cluster; this script leaves nothing running.
   for cluster in /etc/postgresql/*/main; do
     [ -d "$cluster" ] || continue
     version=$(basename "$(dirname "$cluster")")
-    pg_ctlcluster "$version" main stop >/dev/null 2>&1 || true
+    $sudo pg_ctlcluster "$version" main stop >/dev/null 2>&1 || true
   done
 fi
 

@@ -183,6 +183,11 @@ def _corpus(photos: list[Path]) -> list[bytes]:
             buffer = io.BytesIO()
             im.save(buffer, fmt, **extra)
             out.append(buffer.getvalue())
+        import pillow_heif
+
+        buffer = io.BytesIO()
+        pillow_heif.from_pillow(im.convert("RGB")).save(buffer, quality=60)
+        out.append(buffer.getvalue())
     return out
 
 
@@ -191,7 +196,7 @@ def test_fuzzed_real_images_never_raise_anything_else(photos: list[Path]) -> Non
     sources = _corpus(photos)
 
     @settings(
-        max_examples=150,
+        max_examples=300,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
         database=None,
@@ -207,3 +212,70 @@ def test_fuzzed_real_images_never_raise_anything_else(photos: list[Path]) -> Non
             assert len(result.pdq.hash) == 64 and 0 <= result.pdq.quality <= 100
 
     check()
+
+
+def test_an_abandoned_map_never_mixes_up_results(photos: list[Path]) -> None:
+    paths = [str(p) for p in photos[:6]]
+    with HashingPool(2) as pool:
+        for _ in pool.map(paths):
+            break  # stop early while workers are busy
+        results = list(pool.map(paths))
+    for path, outcome in results:
+        assert isinstance(outcome, Fingerprint)
+        assert outcome.sha256 == fingerprint_path(path).sha256
+
+
+def test_a_worker_that_died_while_idle_is_replaced(photos: list[Path]) -> None:
+    with HashingPool(1) as pool:
+        pool._workers[0].process.kill()  # as the out-of-memory killer would
+        pool._workers[0].process.join()
+        ((_, outcome),) = list(pool.map([str(photos[0])]))
+    assert isinstance(outcome, Fingerprint)
+
+
+def test_mpo_jpegs_get_the_jpeg_checks_and_fast_path(photos: list[Path]) -> None:
+    """Phone photos with an MPF segment open as "MPO" in Pillow: same limits, same speed."""
+    with Image.open(photos[0]) as a, Image.open(photos[1]) as b:
+        first, second = a.convert("RGB").resize((1600, 1200)), b.convert("RGB")
+    buffer = io.BytesIO()
+    first.save(buffer, "MPO", save_all=True, append_images=[second], progressive=True)
+    data = buffer.getvalue()
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    with pytest.raises(MediaTooLargeError, match="scans"):
+        fingerprint_bytes(data, limits=Limits(max_jpeg_scans=2))
+    fast, exact = fingerprint_bytes(data), fingerprint_bytes(data, exact=True)
+    from chorus.fingerprint import hamming_distance
+
+    assert hamming_distance(fast.pdq.hash, exact.pdq.hash) <= 16
+
+
+def test_non_regular_files_are_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    device_link = tmp_path / "zero.jpg"
+    device_link.symlink_to("/dev/zero")
+    for path in (fifo, device_link):
+        start = time.monotonic()
+        with pytest.raises(UnreadableMediaError, match="not a regular file"):
+            fingerprint_path(path)
+        assert time.monotonic() - start < 1
+    with pytest.raises(UnreadableMediaError):
+        fingerprint_path("bad\x00name.jpg")
+
+
+def test_absurd_sides_are_refused_before_decoding() -> None:
+    strip = png_bomb(70_000, 1)
+    with pytest.raises(MediaTooLargeError):
+        fingerprint_bytes(strip)
+
+
+def test_tiny_photos_are_unusable(photos: list[Path]) -> None:
+    with Image.open(photos[0]) as im:
+        buffer = io.BytesIO()
+        im.resize((24, 30)).save(buffer, "PNG")
+    for exact in (True, False):
+        result = fingerprint_bytes(buffer.getvalue(), exact=exact)
+        assert result.pdq.quality == 0
+        assert not result.usable

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from chorus.config import load_settings
-from chorus.errors import ChorusError, FingerprintError, UnreadableMediaError
+from chorus.errors import ChorusError, ConfigError, FingerprintError, UnreadableMediaError
 from chorus.fingerprint import Fingerprint
 from chorus.fingerprint.workers import HashingPool
 
@@ -27,7 +27,11 @@ class OutputFormat(StrEnum):
 
 
 def expand(paths: list[Path], recursive: bool) -> Iterator[tuple[str, FingerprintError | None]]:
-    """Files to hash, in a stable order; folders only with ``recursive``."""
+    """Files to hash, in a stable order; folders only with ``recursive``.
+
+    Symbolic links to folders are not followed (a link loop cannot trap the walk); a folder
+    that cannot be listed gets an error record rather than being skipped silently.
+    """
     for path in paths:
         if path.is_dir():
             if not recursive:
@@ -38,10 +42,28 @@ def expand(paths: list[Path], recursive: bool) -> Iterator[tuple[str, Fingerprin
                     ),
                 )
                 continue
-            for root, dirs, files in os.walk(path):
+            problems: list[OSError] = []
+            for root, dirs, files in os.walk(path, onerror=problems.append):
                 dirs.sort()
                 for name in sorted(files):
                     yield os.path.join(root, name), None
+                for name in dirs:
+                    if os.path.islink(os.path.join(root, name)):
+                        yield (
+                            os.path.join(root, name),
+                            UnreadableMediaError(
+                                f"{os.path.join(root, name)} is a link to a folder; it was not "
+                                "followed. Hash the folder it points to directly."
+                            ),
+                        )
+                while problems:
+                    problem = problems.pop(0)
+                    yield (
+                        str(problem.filename),
+                        UnreadableMediaError(
+                            f"{problem.filename} could not be listed: {problem.strerror}."
+                        ),
+                    )
         else:
             yield str(path), None
 
@@ -84,28 +106,33 @@ def hash_files(
     record instead. Exit status: 0 if every file was hashed, 1 if any could not be, 2 for
     a usage error. The images never leave this computer.
     """
-    settings = load_settings()
-    limits = settings.fingerprint_limits()
+    try:
+        limits = load_settings().fingerprint_limits()
+    except ConfigError as exc:
+        typer.echo(f"chorus: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
     entries = list(expand(paths, recursive))
     writer = _writer(output_format)
     failed = 0
-    progress = _progress(len(entries))
     with HashingPool(workers, exact=exact, limits=limits) as pool:
-        ready = [p for p, err in entries if err is None]
-        outcomes = pool.map(ready)
-        for path, early in entries:
-            outcome: Fingerprint | ChorusError
-            if early is not None:
-                outcome = early
-            else:
-                got_path, outcome = next(outcomes)
-                assert got_path == path
-            failed += isinstance(outcome, ChorusError)
-            writer(record(path, outcome))
+        # The progress bar's thread starts after the workers are forked.
+        progress = _progress(len(entries))
+        try:
+            outcomes = pool.map([p for p, err in entries if err is None])
+            for path, early in entries:
+                outcome: Fingerprint | ChorusError
+                if early is not None:
+                    outcome = early
+                else:
+                    got_path, outcome = next(outcomes)
+                    assert got_path == path
+                failed += isinstance(outcome, ChorusError)
+                writer(record(path, outcome))
+                if progress is not None:
+                    progress.advance(progress.task_ids[0])
+        finally:
             if progress is not None:
-                progress.advance(progress.task_ids[0])
-    if progress is not None:
-        progress.stop()
+                progress.stop()
     raise typer.Exit(1 if failed else 0)
 
 

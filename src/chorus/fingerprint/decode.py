@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import io
 import os
+import stat
+import struct
 import time
 import warnings
 from dataclasses import dataclass
@@ -44,6 +46,22 @@ from chorus.errors import (
 pillow_heif.register_heif_opener()  # HEIC/HEIF through libheif
 
 ALLOWED_FORMATS: Final = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "AVIF", "HEIF")
+#: Pillow opens a JPEG with an MPF segment (phone photos with gain maps) as "MPO".
+JPEG_FORMATS: Final = frozenset({"JPEG", "MPO"})
+#: What decoders raise on damaged input, besides OSError; never let one escape.
+_DECODER_ERRORS: Final = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    TypeError,
+    KeyError,
+    RuntimeError,
+    struct.error,
+    ZeroDivisionError,
+    OverflowError,
+)
 
 MIB: Final = 1024 * 1024
 
@@ -54,6 +72,8 @@ class Limits:
 
     #: Largest pixel count (width x height) decoded; above it the file is refused.
     max_pixels: int = 100_000_000
+    #: Longest side decoded (a 1 x 99,000,000 strip is within the pixel count, not sane).
+    max_side: int = 65_535
     #: Largest file size read, in bytes.
     max_bytes: int = 256 * MIB
     #: Most scans a JPEG may have (ordinary progressive files have about 10).
@@ -84,20 +104,33 @@ class _DeadlineBytesIO(io.BytesIO):
 
 
 def read_file(path: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
-    """Read a whole file once, refusing files over ``limits.max_bytes``."""
+    """Read a whole regular file once, refusing files over ``limits.max_bytes``.
+
+    Anything but a regular file (a folder, a pipe, a device such as /dev/zero, also through
+    a symbolic link) is refused before reading, so it can neither block nor flood memory.
+    """
     try:
-        with open(path, "rb", buffering=0) as handle:
-            size = os.fstat(handle.fileno()).st_size
-            check_size(max(size, 1), limits)  # refuse big files before reading a byte
-            data = _read_at_most(handle, limits.max_bytes + 1, size)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except IsADirectoryError as exc:
         raise UnreadableMediaError(f"{path} is a folder, not an image file.") from exc
     except FileNotFoundError as exc:
         raise UnreadableMediaError(f"{path} does not exist.") from exc
     except PermissionError as exc:
         raise UnreadableMediaError(f"{path} cannot be read: permission denied.") from exc
-    except OSError as exc:
-        raise UnreadableMediaError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise UnreadableMediaError(f"{path!r} cannot be read: {reason}.") from exc
+    with open(fd, "rb", buffering=0) as handle:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise UnreadableMediaError(f"{path} is a folder, not an image file.")
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableMediaError(f"{path} is not a regular file (a pipe or a device?).")
+        check_size(max(info.st_size, 1), limits)  # refuse big files before reading a byte
+        try:
+            data = _read_at_most(handle, limits.max_bytes + 1, info.st_size)
+        except OSError as exc:
+            raise UnreadableMediaError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
     check_size(len(data), limits)
     return data
 
@@ -153,14 +186,16 @@ def open_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
             "This file is not an image in a supported format (JPEG, PNG, WebP, GIF, HEIC, "
             "AVIF, TIFF, BMP), or it is damaged."
         ) from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except DecodeTimeoutError:
+        raise
+    except _DECODER_ERRORS as exc:
         raise UnreadableMediaError(
             f"This image file is damaged and cannot be read ({exc})."
         ) from exc
     width, height = image.size
     if width <= 0 or height <= 0:
         raise UnreadableMediaError("This image declares no pixels, so it cannot be read.")
-    if width * height > limits.max_pixels:
+    if width * height > limits.max_pixels or max(width, height) > limits.max_side:
         raise _too_many_pixels(limits)
     if _is_progressive_jpeg(image) and count_jpeg_scans(data) > limits.max_jpeg_scans:
         raise MediaTooLargeError(
@@ -174,15 +209,16 @@ def open_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
 def _is_progressive_jpeg(image: Image.Image) -> bool:
     # Baseline JPEGs have one scan per component at most; only progressive ones (SOF2,
     # flagged by Pillow) can carry the thousands of scans that stall a decoder.
-    return image.format == "JPEG" and bool(
+    return image.format in JPEG_FORMATS and bool(
         image.info.get("progressive") or image.info.get("progression")
     )
 
 
 def _too_many_pixels(limits: Limits) -> MediaTooLargeError:
     return MediaTooLargeError(
-        f"This image has more than {limits.max_pixels // 1_000_000} million pixels, over the "
-        "limit; it may be a 'decompression bomb'. A normal-sized copy will work."
+        f"This image has more than {limits.max_pixels // 1_000_000} million pixels (or a side "
+        f"longer than {limits.max_side} pixels), over the limit; it may be a 'decompression "
+        "bomb'. A normal-sized copy will work."
     )
 
 
@@ -196,7 +232,7 @@ def load(image: Image.Image) -> Image.Image:
         raise
     except Image.DecompressionBombError as exc:
         raise MediaTooLargeError(str(exc)) from exc
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
+    except _DECODER_ERRORS as exc:
         message = str(exc) or type(exc).__name__
         if "truncated" in message:
             raise UnreadableMediaError(

@@ -32,6 +32,9 @@ from chorus.fingerprint.pdq import DIHEDRAL_NAMES
 
 #: Below this PDQ quality a hash is too unreliable to bank or match (DESIGN.md).
 MIN_QUALITY: Final = 50
+#: An image whose shorter side is below this many pixels (a thumbnail of a thumbnail)
+#: carries too little detail for PDQ's 64x64 grid: its quality is reported as 0.
+MIN_USABLE_SIDE: Final = 32
 ZERO_HASH: Final = "0" * 64
 
 Method = Literal["fast", "exact"]
@@ -97,7 +100,12 @@ def fingerprint_bytes(
 ) -> Fingerprint:
     """Fingerprint an encoded image held in memory."""
     image = decode.open_image(data, limits)
-    pdq = _pdq_exact(image) if exact else _pdq_fast(image, data)
+    if min(image.size) < fastpdq.MIN_HASHABLE_SIDE:
+        pdq = _too_small()  # nothing to hash; do not spend memory decoding a 1-px strip
+    else:
+        pdq = _pdq_exact(image) if exact else _pdq_fast(image, data)
+    if min(image.size) < MIN_USABLE_SIDE and pdq.quality:
+        pdq = PdqResult(hash=pdq.hash, quality=0, dihedral=pdq.dihedral)
     width, height = image.size
     return Fingerprint(
         sha256=hashlib.sha256(data).hexdigest(),
@@ -153,7 +161,7 @@ def _pdq_fast(image: Image.Image, data: bytes) -> PdqResult:
     tag = decode.orientation(image)
     width, height = image.size
     k = fastpdq.reduction_for(width, height)
-    if image.format == "JPEG" and k > 1 and image.mode in ("RGB", "L"):
+    if image.format in decode.JPEG_FORMATS and k > 1 and image.mode in ("RGB", "L"):
         luma = decode.jpeg_luma_reduced(data, width, height, k)
         if luma is not None:
             return _pdq_from_luma(luma, tag, width, height, k)

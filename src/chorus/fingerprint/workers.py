@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -28,6 +29,8 @@ Outcome = Fingerprint | FingerprintError
 
 def _serve(conn: Connection, exact: bool, limits: Limits) -> None:
     """Worker loop: receive a path, send back ('ok', Fingerprint) or ('error', code, text)."""
+    # Pillow warns about oddities (corrupt EXIF, say) on stderr; the record says enough.
+    warnings.simplefilter("ignore")
     while True:
         try:
             path = conn.recv()
@@ -72,8 +75,14 @@ class HashingPool:
         self._count = workers
         self._exact = exact
         self._limits = limits
+        # Workers (and their replacements, started mid-run) come from a fork server: forking
+        # the caller directly could copy a lock held by one of its threads (a progress bar,
+        # a web server) into the child and deadlock it.
         methods = multiprocessing.get_all_start_methods()
-        self._ctx: Any = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self._ctx: Any = multiprocessing.get_context(
+            "forkserver" if "forkserver" in methods else "spawn"
+        )
+        self._ctx.set_forkserver_preload(["chorus.fingerprint.workers"])
         self._workers: list[_Worker] = []
 
     def __enter__(self) -> HashingPool:
@@ -113,18 +122,38 @@ class HashingPool:
     def map(self, paths: Iterable[str]) -> Iterator[tuple[str, Outcome]]:
         if not self._workers:
             raise RuntimeError("HashingPool must be used as a context manager")
-        todo = list(paths)
+        try:
+            yield from self._map(list(paths))
+        finally:
+            # A caller that stops early leaves workers mid-file: replace them, so a late
+            # reply can never be taken for the next call's file.
+            for worker in list(self._workers):
+                if worker.task is not None:
+                    worker.task = None
+                    self._replace(worker)
+
+    def _dispatch(self, worker: _Worker, task: int, path: str) -> bool:
+        try:
+            worker.conn.send(path)
+        except (OSError, ValueError):  # the worker died while idle (killed, out of memory)
+            self._replace(worker)
+            return False
+        worker.task = task
+        worker.deadline = time.monotonic() + self._limits.timeout_s
+        return True
+
+    def _map(self, todo: list[str]) -> Iterator[tuple[str, Outcome]]:
         done: dict[int, Outcome] = {}
         next_task = 0
         next_out = 0
         while next_out < len(todo):
-            for worker in self._workers:
-                if worker.task is None and next_task < len(todo):
-                    worker.conn.send(todo[next_task])
-                    worker.task = next_task
-                    worker.deadline = time.monotonic() + self._limits.timeout_s
+            for worker in list(self._workers):
+                idle = worker.task is None and next_task < len(todo)
+                if idle and self._dispatch(worker, next_task, todo[next_task]):
                     next_task += 1
             busy = [w for w in self._workers if w.task is not None]
+            if not busy:
+                continue
             timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
             ready = wait([w.conn for w in busy], timeout=timeout)
             for worker in busy:

@@ -105,6 +105,8 @@ def create_app(settings: Settings) -> FastAPI:
         response = await call_next(request)
         if request.url.path == "/docs":
             response.headers["Content-Security-Policy"] = DOCS_CSP
+        if request.url.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
