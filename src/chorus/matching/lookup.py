@@ -66,6 +66,10 @@ class BankIndex:
         self._synced_at = 0.0
 
     # -- keeping in step ------------------------------------------------------------------
+    def invalidate(self) -> None:
+        """Make the next lookup replay the change log first (after a change made here)."""
+        self._synced_at = 0.0
+
     def sync(self, session: Session, force: bool = False) -> None:
         """Replay changes after ``self.seq`` (at most every SYNC_INTERVAL_S unless forced)."""
         now = time.monotonic()

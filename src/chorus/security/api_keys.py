@@ -22,7 +22,9 @@ from chorus.errors import InvalidApiKeyError, RateLimitedError, ScopeError
 from chorus.security.models import ApiKey
 from chorus.store.base import utcnow
 
-SCOPES: Final = ("lookup", "exchange", "feedback")
+#: lookup, exchange, feedback: for partner platforms. bank: register and withdraw
+#: fingerprints (caseworkers' tools). admin: manage keys.
+SCOPES: Final = ("lookup", "exchange", "feedback", "bank", "admin")
 PREFIX: Final = "chorus"
 DEFAULT_RATE_LIMIT: Final = 600
 

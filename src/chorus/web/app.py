@@ -20,6 +20,7 @@ from chorus.security.api_keys import RateLimiter
 from chorus.store import migrate
 from chorus.store.engine import make_engine, ping
 from chorus.store.session import session_factory, transaction
+from chorus.web.api import admin as admin_api
 from chorus.web.api import matching as matching_api
 
 #: Sent with every response: no third-party content, no referrer leaks, no framing.
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
         window=timedelta(seconds=settings.quarantine_window_s),
     )
     app.include_router(matching_api.router)
+    app.include_router(admin_api.router)
 
     @app.middleware("http")
     async def security_headers(

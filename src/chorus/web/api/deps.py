@@ -59,3 +59,5 @@ def _key_for(scope: str) -> Callable[..., ApiKey]:
 LookupKey = Annotated[ApiKey, Depends(_key_for("lookup"))]
 ExchangeKey = Annotated[ApiKey, Depends(_key_for("exchange"))]
 FeedbackKey = Annotated[ApiKey, Depends(_key_for("feedback"))]
+BankKey = Annotated[ApiKey, Depends(_key_for("bank"))]
+AdminKey = Annotated[ApiKey, Depends(_key_for("admin"))]
