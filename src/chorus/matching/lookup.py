@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from chorus.errors import ChorusError
 from chorus.matching import bank
-from chorus.matching.linear_index import LinearPdqIndex as PdqIndex
+from chorus.matching.mih_index import MihPdqIndex as PdqIndex
 from chorus.matching.models import BankChange, BankEntry, BankSignal, LookupAudit
 from chorus.matching.quarantine import QuarantinePolicy, item_digest, record_observations
 from chorus.matching.signals import PdqSignal, normalize
