@@ -84,4 +84,4 @@ def test_keys(database_url: str) -> None:
     assert key_id in listed and token.split("_", 2)[2] not in listed
     assert run(database_url, "keys", "revoke", key_id).returncode == 0
     assert "revoked" in run(database_url, "keys", "list").stdout
-    assert run(database_url, "keys", "create", "X", "--scope", "admin").returncode == 2
+    assert run(database_url, "keys", "create", "X", "--scope", "root").returncode == 2
