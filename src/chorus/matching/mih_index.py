@@ -92,6 +92,12 @@ class MihPdqIndex:
     def ids(self) -> Ids:
         return np.concatenate([self._ids[self._alive], self._delta.ids()])
 
+    def nbytes(self) -> int:
+        """Memory held by the index arrays (codes, ids, chunk tables, delta)."""
+        arrays: list[npt.NDArray[np.generic]] = [self._codes, self._ids, self._alive]
+        arrays += [*self._order, *self._offsets]
+        return sum(int(a.nbytes) for a in arrays) + int(self._delta._codes.nbytes) * 2
+
     # -- changes --------------------------------------------------------------------------
     def add(self, ids: Sequence[int] | npt.ArrayLike, codes: npt.ArrayLike) -> None:
         new_ids, new_codes = as_ids(ids), as_codes(codes)
