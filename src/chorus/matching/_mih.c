@@ -390,8 +390,14 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_mih",
-                                    "Multi-index hashing core for PDQ range search.", -1,
-                                    methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT,
+                                    "_mih",
+                                    "Multi-index hashing core for PDQ range search.",
+                                    -1,
+                                    methods,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    NULL};
 
 PyMODINIT_FUNC PyInit__mih(void) { return PyModule_Create(&module); }

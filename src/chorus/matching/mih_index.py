@@ -178,19 +178,20 @@ class MihPdqIndex:
             position.append(self._order[j][np.repeat(starts, lengths) + steps].astype(np.int64))
         if not query_of:
             return out
-        pairs = np.unique(np.concatenate(query_of) * len(self._ids) + np.concatenate(position))
-        q, p = np.divmod(pairs, len(self._ids))
+        # Verify every candidate (a code found through two chunks is checked twice, which
+        # costs less than de-duplicating all candidates); de-duplicate only the hits.
+        q, p = np.concatenate(query_of), np.concatenate(position)
         distance = np.zeros(len(p), dtype=np.int64)
         stored, asked = _words(np.asarray(self._codes))[p], _words(queries)[q]
         for word in range(4):
             distance += np.bitwise_count(stored[:, word] ^ asked[:, word])
         hit = (distance <= limit) & np.asarray(self._alive)[p]
-        order = np.lexsort((np.asarray(self._ids)[p[hit]], distance[hit], q[hit]))
+        _, first = np.unique(q[hit] * len(self._ids) + p[hit], return_index=True)
+        q, p, distance = q[hit][first], p[hit][first], distance[hit][first]
+        ids = np.asarray(self._ids)[p]
+        order = np.lexsort((ids, distance, q))
         for qi, ident, dist in zip(
-            q[hit][order].tolist(),
-            np.asarray(self._ids)[p[hit]][order].tolist(),
-            distance[hit][order].tolist(),
-            strict=True,
+            q[order].tolist(), ids[order].tolist(), distance[order].tolist(), strict=True
         ):
             out[qi].append((ident, dist))
         return out
