@@ -51,7 +51,7 @@ def test_wrong_secret_scope_and_revocation(sessions: sessionmaker[Session]) -> N
 
 def test_unknown_scopes_are_refused(sessions: sessionmaker[Session]) -> None:
     with transaction(sessions) as session, pytest.raises(ScopeError):
-        api_keys.create_key(session, "Platform A", ["admin"])
+        api_keys.create_key(session, "Platform A", ["root"])
 
 
 def test_rate_limit_per_key() -> None:
