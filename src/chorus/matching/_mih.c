@@ -2,14 +2,16 @@
  *
  * Two functions, both over buffers owned by Python (numpy arrays, possibly memory-mapped):
  *
- *   build(codes, lut, lut_bytes, bits, base, offsets_out, rows_out)
+ *   build(codes, positions, bits, base, offsets_out, rows_out)
  *       counting-sorts the rows of `codes` by each chunk's key into CSR tables;
  *   search(queries, codes, ids, removed, lut, lut_bytes, bits, base, offsets, rows,
  *          delta_codes, delta_ids, radius, scan_factor) -> list[list[tuple[int, int]]]
  *       every entry within `radius`, as (id, distance) sorted by distance then id.
  *
  * Layout (see the Python module for the exactness argument): m chunks; chunk j has bits[j]
- * bits; its key for a code is OR over the bytes listed in lut_bytes[j] of
+ * bits, at positions[j][0..bits[j]) of the code (bit 0 = most significant bit of byte 0),
+ * the first one the key's most significant bit. The build reads them one by one; a query
+ * uses the equivalent tables: OR over the bytes listed in lut_bytes[j] of
  * lut[j][byte][code[byte]]. offsets[base[j] + key] .. offsets[base[j] + key + 1] is the range
  * of rows[j * n ...] holding the rows whose chunk j equals key. The GIL is released while a
  * query is computed. Distances are popcounts of XORed 64-bit words (byte order does not
@@ -82,6 +84,19 @@ static inline uint32_t chunk_key(const index_t *ix, int j, const uint8_t *code) 
         key |= t[b * 256 + code[b]];
     }
     return key;
+}
+
+/* The key of chunk j from the code's big-endian words, one bit per position (MSB first). */
+static inline uint32_t key_from_bits(const int32_t *pos, int width, const uint64_t be[4]) {
+    uint32_t key = 0;
+    for (int i = 0; i < width; i++)
+        key = (key << 1) | (uint32_t)((be[pos[i] >> 6] >> (63 - (pos[i] & 63))) & 1);
+    return key;
+}
+
+static inline void load_be(const uint8_t *code, uint64_t be[4]) {
+    memcpy(be, code, CODE_BYTES);
+    for (int k = 0; k < 4; k++) be[k] = __builtin_bswap64(be[k]);
 }
 
 static inline int64_t distance(const uint64_t q[4], const uint8_t *code) {
@@ -266,44 +281,54 @@ static int setup_tables(index_t *ix, Py_buffer *lut, Py_buffer *lut_bytes, Py_bu
     return 0;
 }
 
+/* build(codes, positions, bits, base, offsets_out, rows_out): positions is m x 32 int32,
+ * chunk j's bit positions (most significant key bit first) in its first bits[j] entries. */
 static PyObject *py_build(PyObject *self, PyObject *args) {
     buffers_t bs = {.held = 0};
     Py_buffer *b = bs.b;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-                          &b[6]))
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]))
         return NULL;
-    bs.held = 7;
-    index_t ix;
-    memset(&ix, 0, sizeof ix);
-    ix.codes = b[0].buf;
-    ix.n = (uint64_t)(b[0].len / CODE_BYTES);
-    uint32_t *offsets = b[5].buf, *rows = b[6].buf;
-    if (!expect(b[0].len % CODE_BYTES == 0 && ix.n < UINT32_MAX, "codes") ||
-        setup_tables(&ix, &b[1], &b[2], &b[3], &b[4], b[5].len) ||
-        !expect(b[6].len == (Py_ssize_t)(ix.n * ix.m * 4), "rows")) {
+    bs.held = 6;
+    const uint8_t *codes = b[0].buf;
+    const int32_t *positions = b[1].buf, *bits = b[2].buf;
+    const int64_t *base = b[3].buf;
+    uint32_t *offsets = b[4].buf, *rows = b[5].buf;
+    uint64_t n = (uint64_t)(b[0].len / CODE_BYTES);
+    Py_ssize_t m = b[2].len / 4;
+    int ok = expect(b[0].len % CODE_BYTES == 0 && n < UINT32_MAX, "codes") &&
+             expect(m >= 1 && m <= MAX_CHUNKS && b[2].len == m * 4, "bits") &&
+             expect(b[1].len == m * 32 * 4, "positions") && expect(b[3].len == m * 8, "base") &&
+             expect(b[5].len == (Py_ssize_t)(n * m * 4), "rows");
+    for (Py_ssize_t j = 0; ok && j < m; j++) {
+        ok = expect(bits[j] >= 1 && bits[j] <= 30, "bits") &&
+             expect(base[j] >= 0 && base[j] + ((int64_t)1 << bits[j]) + 1 <= b[4].len / 4,
+                    "offsets");
+        for (int i = 0; ok && i < bits[j]; i++)
+            ok = expect(positions[j * 32 + i] >= 0 && positions[j * 32 + i] < 256, "positions");
+    }
+    if (!ok) {
         release_all(&bs);
         return NULL;
     }
     int failed = 0;
     Py_BEGIN_ALLOW_THREADS;
-    uint32_t *keys = malloc((ix.n ? ix.n : 1) * sizeof(uint32_t));
-    for (int j = 0; j < ix.m && keys && !failed; j++) {
-        uint64_t size = (uint64_t)1 << ix.bits[j];
-        uint32_t *off = offsets + ix.base[j], *out = rows + (size_t)j * ix.n;
+    uint32_t *keys = malloc((n ? n : 1) * sizeof(uint32_t));
+    for (Py_ssize_t j = 0; j < m && keys && !failed; j++) {
+        uint64_t size = (uint64_t)1 << bits[j];
+        uint32_t *off = offsets + base[j], *out = rows + (size_t)j * n;
         memset(off, 0, (size + 1) * sizeof(uint32_t));
-        for (uint64_t row = 0; row < ix.n; row++) {
-            keys[row] = chunk_key(&ix, j, ix.codes + row * CODE_BYTES);
+        for (uint64_t row = 0; row < n; row++) {
+            uint64_t be[4];
+            load_be(codes + row * CODE_BYTES, be);
+            keys[row] = key_from_bits(positions + j * 32, bits[j], be);
             off[keys[row] + 1]++;
         }
-        for (uint64_t k = 1; k <= size; k++) off[k] += off[k - 1];
-        uint32_t *cursor = malloc(size * sizeof(uint32_t));
-        if (!cursor) {
-            failed = 1;
-            break;
-        }
-        memcpy(cursor, off, size * sizeof(uint32_t));
-        for (uint64_t row = 0; row < ix.n; row++) out[cursor[keys[row]]++] = (uint32_t)row;
-        free(cursor);
+        for (uint64_t k = 1; k <= size; k++) off[k] += off[k - 1]; /* off[k]: start of k */
+        /* Scatter with off[k] as the cursor (it ends at the start of k+1), then shift back:
+         * no second table-sized array, and off lives in numpy's huge pages. */
+        for (uint64_t row = 0; row < n; row++) out[off[keys[row]]++] = (uint32_t)row;
+        memmove(off + 1, off, (size - 1) * sizeof(uint32_t));
+        off[0] = 0;
     }
     if (!keys) failed = 1;
     free(keys);

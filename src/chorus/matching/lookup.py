@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from chorus.errors import ChorusError
 from chorus.matching import bank
-from chorus.matching.mih_index import MihPdqIndex as PdqIndex
 from chorus.matching.models import BankChange, BankEntry, BankSignal, LookupAudit
+from chorus.matching.pdq_index import PdqIndex
 from chorus.matching.quarantine import QuarantinePolicy, item_digest, record_observations
 from chorus.matching.signals import PdqSignal, normalize
 
@@ -117,6 +117,8 @@ class BankIndex:
         with self._lock:
             self.pdq.compact()
             self.pdq.save(directory / "pdq")
+            present = np.asarray(sorted(self._present), dtype=np.int64)
+            np.save(directory / "present.npy", present, allow_pickle=False)
             (directory / "bank-index.json").write_text(
                 json.dumps({"seq": self.seq, "radius": self.radius})
             )
@@ -130,7 +132,7 @@ class BankIndex:
         index = cls(radius=int(meta["radius"]))
         index.pdq = PdqIndex.load(directory / "pdq")
         index.seq = int(meta["seq"])
-        index._present = set(index.pdq.ids())
+        index._present = set(np.load(directory / "present.npy", allow_pickle=False).tolist())
         return index
 
     # -- searching ------------------------------------------------------------------------
