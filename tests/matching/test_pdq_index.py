@@ -300,3 +300,16 @@ def test_plan_and_layout():
         widths = pdq_index.plan(n)
         assert sum(widths) == 256 and max(widths) <= 24 and len(widths) * 3 > 31
     assert pdq_index.plan(10**7) == (24, 24, 24) + (23,) * 8
+
+
+def test_a_compaction_seen_halfway_neither_loses_nor_repeats(tmp_path: Path):
+    codes = random_codes(50, seed=4)
+    index = PdqIndex(delta_limit=1000)
+    index.add(np.arange(50), codes)  # all in the delta
+    old_delta = index._delta
+    index.compact()
+    index._delta = old_delta  # what a reader between compact()'s two swaps can see
+    assert index.search(codes[:3]) == [[(0, 0)], [(1, 0)], [(2, 0)]]
+    index.save(tmp_path / "ix")
+    loaded = PdqIndex.load(tmp_path / "ix")
+    assert len(loaded) == 50 and loaded.search(codes[:1]) == [[(0, 0)]]

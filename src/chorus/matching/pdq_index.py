@@ -285,13 +285,17 @@ class PdqIndex:
             order = np.argsort(ids, kind="stable")
             ids, codes = ids[order], codes[order]
         self._tables = build_tables(ids, codes, self.bit_order)
-        self._delta = Delta.empty()
+        self._delta = Delta.empty()  # after the tables: see search()
 
     def search(self, codes: npt.ArrayLike, radius: int | None = None) -> Matches:
         """For each query, every active (id, distance) within the radius, nearest first."""
         queries = as_codes(codes, "queries")
         limit = self.radius if radius is None else check_radius(radius)
-        t, d = self._tables, self._delta
+        # The delta first: compact() swaps the tables, then the delta, so this never pairs
+        # old tables with a new (emptied) delta; new tables with an old delta only repeat
+        # entries, which the C core de-duplicates.
+        d = self._delta
+        t = self._tables
         return _mih.search(
             queries,
             t.codes,

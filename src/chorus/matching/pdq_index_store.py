@@ -47,7 +47,12 @@ ARRAYS = ("ids", "codes", "removed", "offsets", "rows", "delta_ids", "delta_code
 def save(index: PdqIndex, directory: Path) -> None:
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    tables, delta = index._tables, index._delta  # one consistent snapshot
+    delta = index._delta  # the delta first, as in PdqIndex.search
+    tables = index._tables
+    if len(tables.ids) and len(delta.ids):  # a compaction in between: keep each id once
+        pos = np.minimum(np.searchsorted(tables.ids, delta.ids), len(tables.ids) - 1)
+        fresh = (tables.ids[pos] != delta.ids) | (tables.removed[pos] != 0)
+        delta = Delta(delta.ids[fresh], delta.codes[fresh])
     arrays: dict[str, npt.NDArray[Any]] = dict(
         zip(
             ARRAYS,
