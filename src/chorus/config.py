@@ -104,6 +104,50 @@ class Settings(BaseSettings):
         description="Seconds one file may take to hash; a worker past it is stopped.",
     )
 
+    evidence_signing_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Ed25519 private key (32 bytes, base64) that signs the evidence ledger's tree "
+            "heads and export manifests. Required outside development; make one with "
+            "`chorus evidence keygen`. In development a key is made and kept in "
+            "<data_dir>/dev-keys.json."
+        ),
+    )
+    evidence_trusted_public_keys: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Public keys (base64, JSON list) of earlier signing keys, still trusted for tree "
+            "heads they signed before a key rotation."
+        ),
+    )
+    evidence_master_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "AES-256 key (32 bytes, base64) that wraps each case's data key; captures and "
+            "event payloads are encrypted with the data keys. Required outside development."
+        ),
+    )
+    evidence_previous_master_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description=(
+            "Earlier master keys (base64, JSON list), still used to unwrap data keys wrapped "
+            "before a rotation."
+        ),
+    )
+    evidence_max_capture_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1, description="Largest evidence capture stored, in bytes."
+    )
+    evidence_tsa_url: str | None = Field(
+        default=None,
+        description=(
+            "RFC 3161 timestamp authority URL. When set, every export carries a timestamp "
+            "token over its manifest."
+        ),
+    )
+    evidence_tsa_timeout_s: float = Field(
+        default=10.0, gt=0, description="Seconds to wait for the timestamp authority."
+    )
+
     def require_secrets(self) -> None:
         """Refuse to go on (ConfigError) when a secret is missing or weak outside development.
 
@@ -119,6 +163,13 @@ class Settings(BaseSettings):
                 f"{_MIN_SECRET_LENGTH} characters when CHORUS_ENV is '{self.env}'. Generate "
                 "one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
+        for name in ("evidence_signing_key", "evidence_master_key"):
+            value: SecretStr | None = getattr(self, name)
+            if value is None or not value.get_secret_value().strip():
+                raise ConfigError(
+                    f"CHORUS_{name.upper()} must be set when CHORUS_ENV is '{self.env}'. "
+                    "Generate both evidence keys with: chorus evidence keygen"
+                )
 
     @cached_property
     def effective_secret_key(self) -> str:

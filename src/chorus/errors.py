@@ -102,3 +102,57 @@ class RateLimitedError(SecurityError):
     """Too many requests with this API key; try again shortly."""
 
     code = "rate_limited"
+
+
+class AccessDeniedError(SecurityError):
+    """The signed-in person's role does not allow this (e.g. viewing evidence captures)."""
+
+    code = "access_denied"
+
+
+class EvidenceError(ChorusError):
+    """The evidence ledger, a capture or a bundle refused a request."""
+
+    code = "evidence_error"
+
+
+class LedgerIntegrityError(EvidenceError):
+    """The live ledger does not verify: an entry, node or tree head was altered or lost."""
+
+    code = "ledger_integrity"
+
+
+class CaptureNotFoundError(EvidenceError):
+    """No capture has that id."""
+
+    code = "capture_not_found"
+
+
+class CaptureTooLargeError(EvidenceError):
+    """A capture is over the configured size limit."""
+
+    code = "capture_too_large"
+
+
+class EvidenceShreddedError(EvidenceError):
+    """The data was deleted at the survivor's request (its key was destroyed)."""
+
+    code = "evidence_shredded"
+
+
+class EvidenceKeyError(EvidenceError):
+    """A signing or master key is missing, malformed, or not the one the data needs."""
+
+    code = "evidence_key"
+
+
+class ExportScopeError(EvidenceError):
+    """An export named no case or series, or one with nothing recorded."""
+
+    code = "export_scope"
+
+
+class TimestampError(EvidenceError):
+    """The RFC 3161 timestamp authority could not be reached or gave an unusable answer."""
+
+    code = "timestamp_error"

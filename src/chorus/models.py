@@ -1,7 +1,8 @@
 """Every table of every domain, for tools that need the whole schema (migration checks)."""
 
+from chorus.evidence import models as evidence_models
 from chorus.matching import models as matching_models
 from chorus.security import models as security_models
 from chorus.store.base import Base
 
-__all__ = ["Base", "matching_models", "security_models"]
+__all__ = ["Base", "evidence_models", "matching_models", "security_models"]

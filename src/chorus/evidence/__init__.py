@@ -1,0 +1,1 @@
+"""Evidence: the tamper-evident ledger, encrypted captures, court-ready export and verify."""

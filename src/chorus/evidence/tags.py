@@ -1,0 +1,38 @@
+"""What happened: every ledger action is one of these ``source:subject:action`` tags.
+
+Adding an event kind means adding a member here; the ledger refuses any other string, so
+the custody log of a bundle always reads the same way.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventTag(StrEnum):
+    # cases
+    REPORT_RECEIVED = "cases:report:received"
+    REPORT_CLASSIFIED = "cases:report:classified"
+    REPORT_RECLASSIFIED = "cases:report:reclassified"
+    LINK_SUGGESTED = "cases:link:suggested"
+    LINK_CONFIRMED = "cases:link:confirmed"
+    LINK_REJECTED = "cases:link:rejected"
+    SERIES_MEMBER_ADDED = "cases:series:member_added"
+    SERIES_MEMBER_REMOVED = "cases:series:member_removed"
+    CASE_DATA_DELETED = "cases:case:data_deleted"
+    # matching
+    FINGERPRINTS_REGISTERED = "matching:fingerprints:registered"
+    FINGERPRINTS_WITHDRAWN = "matching:fingerprints:withdrawn"
+    # monitor
+    SIGHTING_RECORDED = "monitor:sighting:recorded"
+    REMOVAL_VERIFIED = "monitor:sighting:removal_verified"
+    SIGHTING_REAPPEARED = "monitor:sighting:reappeared"
+    # takedowns
+    NOTICE_DRAFTED = "takedowns:notice:drafted"
+    NOTICE_SENT = "takedowns:notice:sent"
+    NOTICE_ANSWERED = "takedowns:notice:answered"
+    # evidence
+    CAPTURE_STORED = "evidence:capture:stored"
+    CAPTURE_VIEWED = "evidence:capture:viewed"
+    BUNDLE_EXPORTED = "evidence:bundle:exported"
+    SIGNING_KEY_ROTATED = "evidence:signing_key:rotated"
