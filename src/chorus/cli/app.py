@@ -8,6 +8,7 @@ import typer
 
 from chorus import __version__
 from chorus.cli import bank as bank_cmd
+from chorus.cli import evidence as evidence_cmd
 from chorus.cli import hash as hash_cmd
 from chorus.cli import keys as keys_cmd
 from chorus.cli import match as match_cmd
@@ -28,6 +29,7 @@ app.command(name="serve")(serve_cmd.serve)
 app.command(name="match")(match_cmd.match)
 app.add_typer(bank_cmd.app, name="bank")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(evidence_cmd.app, name="evidence")
 
 
 def _version(value: bool) -> None:
