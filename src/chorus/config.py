@@ -165,10 +165,11 @@ class Settings(BaseSettings):
             )
         for name in ("evidence_signing_key", "evidence_master_key"):
             value: SecretStr | None = getattr(self, name)
-            if value is None or not value.get_secret_value().strip():
+            if value is None or not _is_32_byte_key(value.get_secret_value()):
                 raise ConfigError(
-                    f"CHORUS_{name.upper()} must be set when CHORUS_ENV is '{self.env}'. "
-                    "Generate both evidence keys with: chorus evidence keygen"
+                    f"CHORUS_{name.upper()} must be set to a 32-byte key in base64 when "
+                    f"CHORUS_ENV is '{self.env}'. Generate both evidence keys with: "
+                    "chorus evidence keygen"
                 )
 
     @cached_property
@@ -191,6 +192,17 @@ class Settings(BaseSettings):
             max_jpeg_scans=self.fingerprint_max_jpeg_scans,
             timeout_s=self.fingerprint_timeout_s,
         )
+
+
+def _is_32_byte_key(value: str) -> bool:
+    import base64
+    import binascii
+
+    text = value.strip()
+    try:
+        return len(base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_")) == 32
+    except (binascii.Error, ValueError):
+        return False
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 import time
@@ -27,6 +28,8 @@ def running_server(database_url: str, data_dir: Path, **settings: object) -> Ite
     config = Settings(
         env="test",
         secret_key="t" * 40,
+        evidence_signing_key=base64.b64encode(b"s" * 32).decode(),
+        evidence_master_key=base64.b64encode(b"m" * 32).decode(),
         database_url=database_url,
         data_dir=data_dir,
         **settings,  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import socket
@@ -109,9 +110,32 @@ def test_production_refuses_a_weak_secret(tmp_path: Path) -> None:
     assert process.returncode == 2
 
 
+STRONG = "k" * 20 + "Zq9_x-4Lm2Vt8Rb3Nc7W"
+EVIDENCE_KEYS = {
+    "CHORUS_EVIDENCE_SIGNING_KEY": base64.b64encode(b"s" * 32).decode(),
+    "CHORUS_EVIDENCE_MASTER_KEY": base64.b64encode(b"m" * 32).decode(),
+}
+
+
+def test_production_refuses_to_start_without_evidence_keys(tmp_path: Path) -> None:
+    process, _ = start({"CHORUS_ENV": "production", "CHORUS_SECRET_KEY": STRONG}, tmp_path)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "CHORUS_EVIDENCE_SIGNING_KEY" in output
+
+
+def test_production_refuses_a_malformed_master_key(tmp_path: Path) -> None:
+    env = {"CHORUS_ENV": "production", "CHORUS_SECRET_KEY": STRONG, **EVIDENCE_KEYS}
+    env["CHORUS_EVIDENCE_MASTER_KEY"] = "not-a-key"
+    process, _ = start(env, tmp_path)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "CHORUS_EVIDENCE_MASTER_KEY" in output
+
+
 def test_production_starts_with_a_strong_secret(tmp_path: Path) -> None:
     process, base = start(
-        {"CHORUS_ENV": "production", "CHORUS_SECRET_KEY": "k" * 20 + "Zq9_x-4Lm2Vt8Rb3Nc7W"},
+        {"CHORUS_ENV": "production", "CHORUS_SECRET_KEY": STRONG, **EVIDENCE_KEYS},
         tmp_path,
     )
     try:

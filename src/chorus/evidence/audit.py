@@ -64,15 +64,19 @@ def _check_batch(
     if not batch:
         return
     first, last = batch[0][0], batch[-1][0]
-    stored_subjects = set(
-        session.execute(
+    stored_subjects = {
+        (kind, ref, seq)
+        for kind, ref, seq in session.execute(
             select(LedgerSubject.kind, LedgerSubject.ref, LedgerSubject.seq).where(
                 LedgerSubject.seq.between(first, last)
             )
-        ).tuples()
-    )
+        )
+    }
     expected = {
-        (kind, ref, seq) for seq, subjects in batch for kind, refs in subjects.items() for ref in refs
+        (kind, ref, seq)
+        for seq, subjects in batch
+        for kind, refs in subjects.items()
+        for ref in refs
     }
     for kind, ref, seq in sorted(expected - stored_subjects):
         report.problem(f"Entry {seq}: subject {kind} {ref} is missing from the index.")

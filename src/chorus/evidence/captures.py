@@ -205,9 +205,7 @@ def for_cases(session: Session, case_refs: list[str]) -> list[CaptureInfo]:
     return [CaptureInfo.of(row) for row in rows]
 
 
-def shred_case(
-    session: Session, keyring: KeyRing, actor: Actor, case_ref: str
-) -> dict[str, int]:
+def shred_case(session: Session, keyring: KeyRing, actor: Actor, case_ref: str) -> dict[str, int]:
     """Crypto-shred a case: destroy its data key and drop the ciphertexts it protected.
 
     The ledger keeps its entries (who did what, when, and salted digests), so it still

@@ -97,9 +97,7 @@ def _lock_head(session: Session) -> tuple[int, bytes, bytes]:
     # before anything is read, so two appenders can never read the same head.
     session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(size=LedgerHead.size))
     size, last_leaf, frontier = session.execute(
-        select(LedgerHead.size, LedgerHead.last_leaf, LedgerHead.frontier).where(
-            LedgerHead.id == 1
-        )
+        select(LedgerHead.size, LedgerHead.last_leaf, LedgerHead.frontier).where(LedgerHead.id == 1)
     ).one()
     return int(size), bytes(last_leaf), bytes(frontier)
 

@@ -17,7 +17,9 @@ from chorus.errors import TimestampError
 _MAX_RESPONSE = 1024 * 1024
 
 
-def request_timestamp(url: str, digest: bytes, *, timeout_s: float = 10.0) -> tuple[bytes, datetime]:
+def request_timestamp(
+    url: str, digest: bytes, *, timeout_s: float = 10.0
+) -> tuple[bytes, datetime]:
     """Ask the authority at ``url`` to timestamp a SHA-256 ``digest``.
 
     Returns the DER TimeStampResp (as ``openssl ts -reply`` writes it) and the authority's

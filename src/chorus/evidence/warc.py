@@ -137,7 +137,9 @@ def read_responses(data: bytes) -> list[CaptureRecord]:
                 )
             )
     except (ArchiveLoadFailed, ValueError, OSError, EOFError) as exc:
-        raise EvidenceError("This capture is not a readable WARC file (damaged or another format).") from exc
+        raise EvidenceError(
+            "This capture is not a readable WARC file (damaged or another format)."
+        ) from exc
     if not out:
         raise EvidenceError("This WARC file holds no responses to keep as evidence.")
     return out

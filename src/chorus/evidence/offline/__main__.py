@@ -14,9 +14,13 @@ def main(argv: list[str] | None = None) -> int:
         prog="verify_bundle.py",
         description="Check a Chorus evidence bundle: signatures, file digests, ledger proofs.",
     )
-    parser.add_argument("bundle", type=Path, help="the bundle .zip, or the folder it was unpacked to")
     parser.add_argument(
-        "--public-key", type=Path, help="PEM file of the public key you expect (published by the unit)"
+        "bundle", type=Path, help="the bundle .zip, or the folder it was unpacked to"
+    )
+    parser.add_argument(
+        "--public-key",
+        type=Path,
+        help="PEM file of the public key you expect (published by the unit)",
     )
     args = parser.parse_args(argv)
     pinned = public_key_from_pem(args.public_key.read_text()) if args.public_key else None

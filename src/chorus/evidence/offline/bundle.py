@@ -64,8 +64,10 @@ class BundleReport:
 def public_key_from_pem(text: str) -> bytes:
     """The raw 32-byte Ed25519 key inside a PEM 'PUBLIC KEY' block."""
     lines = [ln.strip() for ln in text.strip().splitlines()]
-    if not lines or lines[0] != "-----BEGIN PUBLIC KEY-----" or lines[-1] != (
-        "-----END PUBLIC KEY-----"
+    if (
+        not lines
+        or lines[0] != "-----BEGIN PUBLIC KEY-----"
+        or lines[-1] != ("-----END PUBLIC KEY-----")
     ):
         raise ValueError("not a PEM public key")
     der = base64.b64decode("".join(lines[1:-1]), validate=True)
@@ -192,7 +194,9 @@ def verify_bundle(source: Path, pinned_key: bytes | None = None) -> BundleReport
             report.add("entry_unreadable", ENTRIES, f"line {number} is not a ledger entry")
             continue
         if seq <= last:
-            report.add("entries_out_of_order", ENTRIES, f"entry {seq} (line {number}) is out of order")
+            report.add(
+                "entries_out_of_order", ENTRIES, f"entry {seq} (line {number}) is out of order"
+            )
         last = max(last, seq)
         entries[seq] = entry
         path = proofs.get(str(seq))
@@ -204,7 +208,9 @@ def verify_bundle(source: Path, pinned_key: bytes | None = None) -> BundleReport
         except (ValueError, TypeError):
             nodes = []
         if not verify_inclusion(seq, tree_size, leaf_hash(line), nodes, root):
-            report.add("proof_invalid", PROOFS, f"entry {seq} is not proven to be in the signed tree")
+            report.add(
+                "proof_invalid", PROOFS, f"entry {seq} is not proven to be in the signed tree"
+            )
     report.entries = len(entries)
     expected = set(manifest.get("entries", []))
     for seq in sorted(expected - entries.keys()):
@@ -239,14 +245,22 @@ def verify_bundle(source: Path, pinned_key: bytes | None = None) -> BundleReport
             and s in payloads
         ]
         if not recorded:
-            report.add("capture_unrecorded", capture["original"], "no ledger entry records this capture")
+            report.add(
+                "capture_unrecorded", capture["original"], "no ledger entry records this capture"
+            )
         elif data is not None and hashlib.sha256(data).hexdigest() != recorded[0].get("sha256"):
-            report.add("capture_mismatch", capture["original"], "differs from the capture the ledger recorded")
+            report.add(
+                "capture_mismatch",
+                capture["original"],
+                "differs from the capture the ledger recorded",
+            )
 
     # 7. The timestamp token, if any, covers this manifest.
     token = files.get(TIMESTAMP)
     if token is not None:
         report.timestamped = True
         if hashlib.sha256(manifest_bytes).digest() not in token:
-            report.add("timestamp_mismatch", TIMESTAMP, "the timestamp token is for another manifest")
+            report.add(
+                "timestamp_mismatch", TIMESTAMP, "the timestamp token is for another manifest"
+            )
     return report
