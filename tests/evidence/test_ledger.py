@@ -100,7 +100,7 @@ def test_subjects_that_look_like_image_hashes_are_refused(
         ledger.append(session, EventTag.SIGHTING_RECORDED, "system:monitor", {"signal": pdq})
     with transaction(sessions) as session, pytest.raises(EvidenceError, match="needs the evidence"):
         ledger.append(session, EventTag.REPORT_RECEIVED, "x", {"case": "C1"}, {"a": 1})
-    with transaction(sessions) as session, pytest.raises(ValueError):
+    with transaction(sessions) as session, pytest.raises(ValueError, match="not a valid EventTag"):
         ledger.append(session, "cases:report:invented", "x", {"case": "C1"})  # type: ignore[arg-type]
 
 
@@ -190,7 +190,7 @@ TAMPERING = {
         "UPDATE ledger_entries SET leaf_hash = (SELECT leaf_hash FROM ledger_entries "
         "WHERE seq = 1) WHERE seq = 2",
         "Entry 2",
-    ),  # fmt: skip
+    ),
     "deleted": ("DELETE FROM ledger_entries WHERE seq = 7", "Entry 7 is missing"),
     "node": (
         "UPDATE ledger_nodes SET hash = (SELECT leaf_hash FROM ledger_entries WHERE seq = 0) "

@@ -20,7 +20,7 @@ APPEND_ONLY_TABLES = ("ledger_entries", "ledger_subjects", "ledger_nodes", "ledg
 
 
 class LedgerEntry(Base):
-    """One event. ``body`` is the canonical JSON that is hashed; the columns repeat it for queries."""
+    """One event. ``body`` is the canonical JSON that is hashed; columns repeat it for queries."""
 
     __tablename__ = "ledger_entries"
 
