@@ -9,6 +9,7 @@ headers exactly as received.
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,12 +45,17 @@ class Exchange:
             url=str(request.url),
             status=response.status_code,
             reason=response.reason_phrase,
-            response_headers=[(k, v) for k, v in response.headers.multi_items()],
+            response_headers=_raw(response.headers),
             body=response.content,
             fetched_at=fetched_at or datetime.now(UTC),
             method=request.method,
-            request_headers=[(k, v) for k, v in request.headers.multi_items()],
+            request_headers=_raw(request.headers),
         )
+
+
+def _raw(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """Header names and values exactly as sent or received (case kept)."""
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw]
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,19 @@ class CaptureRecord:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_FRAMING = {"content-encoding", "transfer-encoding"}
+
+
+def _decoded_body_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Every header as received. The body is kept decoded, so when the server compressed or
+    chunked it, the framing headers are kept under the ``X-Archive-Orig-`` prefix (the
+    web-archiving convention) instead of describing a body they no longer match."""
+    if not any(k.lower() in _FRAMING for k, _v in headers):
+        return list(headers)
+    framing = _FRAMING | {"content-length"}
+    return [(f"X-Archive-Orig-{k}" if k.lower() in framing else k, v) for k, v in headers]
 
 
 def build_warc(exchanges: Iterable[Exchange], *, operator: str = "Chorus") -> bytes:
@@ -96,12 +115,7 @@ def build_warc(exchanges: Iterable[Exchange], *, operator: str = "Chorus") -> by
                 is_http_request=True,
             ),
         )
-        headers = [
-            (k, v)
-            for k, v in exchange.response_headers
-            # the body is stored decoded; its original transfer framing no longer applies
-            if k.lower() not in {"content-encoding", "transfer-encoding", "content-length"}
-        ]
+        headers = _decoded_body_headers(exchange.response_headers)
         response = writer.create_warc_record(
             exchange.url,
             "response",
@@ -117,9 +131,36 @@ def build_warc(exchanges: Iterable[Exchange], *, operator: str = "Chorus") -> by
     return buffer.getvalue()
 
 
+_MAX_EXPANDED = 1024**3
+
+
+def _check_complete_gzip(data: bytes) -> None:
+    """Every gzip member ends properly (a truncated capture is refused, not half-read), and
+    the whole expands to at most 1 GiB (no decompression bombs)."""
+    if not data.startswith(b"\x1f\x8b"):
+        raise EvidenceError("A WARC capture must be gzip-compressed (.warc.gz).")
+    rest, expanded = data, 0
+    while rest:
+        member = zlib.decompressobj(wbits=31)
+        while True:
+            chunk = member.decompress(rest, 1 << 20)
+            expanded += len(chunk)
+            if expanded > _MAX_EXPANDED:
+                raise EvidenceError(
+                    f"This WARC capture expands to more than {_MAX_EXPANDED:,} bytes; refused."
+                )
+            rest = member.unconsumed_tail
+            if member.eof or not rest:
+                break
+        if not member.eof:
+            raise EvidenceError("This WARC capture is truncated (it ends part-way through).")
+        rest = member.unused_data
+
+
 def read_responses(data: bytes) -> list[CaptureRecord]:
     """Every response record of a WARC file; EvidenceError if it is not a readable WARC."""
     out: list[CaptureRecord] = []
+    _check_complete_gzip(data)
     try:
         for record in ArchiveIterator(io.BytesIO(data)):
             if record.rec_type != "response":
