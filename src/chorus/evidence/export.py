@@ -278,8 +278,7 @@ def export_bundle(
             actor.label,
             {"case": case, "bundle": bundle_id, "capture": [c["id"] for c in listed]},
             {"reason": reason.strip(), "manifest_sha256": manifest_digest.hex()},
-            scope=capture_store.case_scope(case),
-            keyring=keyring,
+            keyring=keyring,  # system scope: an export stays on record after a deletion
         )
     return ExportResult(
         out, bundle_id, len(chosen), len(listed), head.tree_size, manifest_digest.hex(),

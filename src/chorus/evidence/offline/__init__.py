@@ -1,0 +1,1 @@
+"""Offline verification of evidence bundles (standard library only; shipped in each bundle)."""

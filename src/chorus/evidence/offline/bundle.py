@@ -149,7 +149,10 @@ def verify_bundle(source: Path, pinned_key: bytes | None = None) -> BundleReport
     manifest_bytes = files.get(MANIFEST) or b""
     signature = files.get(MANIFEST_SIG) or b""
     if key and not ed25519.verify(key, manifest_bytes, signature):
-        report.add("manifest_signature", MANIFEST, "the manifest's signature does not verify")
+        report.add(
+            "manifest_signature", f"{MANIFEST} + {MANIFEST_SIG}",
+            "the manifest's signature does not verify",
+        )  # fmt: skip
     manifest = _json(report, files, MANIFEST) or {}
 
     # 2. Every listed file is present and unchanged; nothing else was added.
@@ -167,7 +170,10 @@ def verify_bundle(source: Path, pinned_key: bytes | None = None) -> BundleReport
     # 3. The tree head: signed by the bundle's key, and the one the manifest names.
     head_bytes = files.get(TREE_HEAD) or b""
     if key and not ed25519.verify(key, head_bytes, files.get(TREE_HEAD_SIG) or b""):
-        report.add("tree_head_signature", TREE_HEAD, "the tree head's signature does not verify")
+        report.add(
+            "tree_head_signature", f"{TREE_HEAD} + {TREE_HEAD_SIG}",
+            "the tree head's signature does not verify",
+        )  # fmt: skip
     head = _json(report, files, TREE_HEAD) or {}
     tree_size = head.get("tree_size", -1)
     report.tree_size = max(tree_size, 0)
