@@ -249,3 +249,28 @@ def base64_of(raw: bytes) -> str:
     import base64
 
     return base64.b64encode(raw).decode()
+
+
+def test_bank_registration_and_withdrawal_are_on_record_by_id_only(
+    sessions: sessionmaker[Session],
+) -> None:
+    from chorus.matching import bank
+    from chorus.matching.bank import SignalInput
+
+    pdq = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+    with transaction(sessions) as session:
+        entry = bank.register(
+            session, owner_id="case-5", provenance="caseworker",
+            signals=SignalInput(pdq=pdq, quality=100), actor="caseworker:cw-3",
+        )  # fmt: skip
+        bank.withdraw(session, entry.public_id, "survivor asked", actor="survivor:case-5")
+        bank.withdraw(session, entry.public_id, "again", actor="survivor:case-5")  # no-op
+        size, _root = ledger.head(session)
+        bodies = [e.fields for e in ledger.entries(session, range(size))]
+    assert [b["action"] for b in bodies] == [
+        EventTag.FINGERPRINTS_REGISTERED,
+        EventTag.FINGERPRINTS_WITHDRAWN,
+    ]
+    assert bodies[0]["subjects"] == {"bank_entry": [entry.public_id], "case": ["case-5"]}
+    assert bodies[1]["actor"] == "survivor:case-5"
+    assert pdq not in str(bodies) and pdq[:16] not in str(bodies)

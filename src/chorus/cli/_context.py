@@ -15,6 +15,16 @@ from chorus.store.engine import make_engine
 from chorus.store.session import session_factory
 
 
+def operator() -> str:
+    """How the ledger names whoever runs a command on the server: ``operator:<login>``."""
+    import getpass
+
+    try:
+        return f"operator:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "operator:unknown"
+
+
 def database() -> tuple[Settings, sessionmaker[Session]]:
     settings = load_settings()
     engine = make_engine(settings.effective_database_url)

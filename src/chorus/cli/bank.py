@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from chorus.cli._context import database, errors_to_exit
+from chorus.cli._context import database, errors_to_exit, operator
 from chorus.errors import ChorusError
 from chorus.fingerprint.workers import HashingPool
 from chorus.matching import bank as bank_service
@@ -40,6 +40,7 @@ def add(
                     entry = bank_service.register(
                         session,
                         owner_id=owner,
+                        actor=operator(),
                         provenance=provenance,
                         signals=SignalInput.from_record(outcome.as_record()),
                     )
@@ -71,6 +72,7 @@ def import_records(
                 entry = bank_service.register(
                     session,
                     owner_id=owner,
+                    actor=operator(),
                     provenance=provenance,
                     signals=SignalInput.from_record(record),
                 )
@@ -92,7 +94,7 @@ def withdraw(
     """Take an item out of matching and out of partners' copies."""
     _settings, sessions = database()
     with errors_to_exit(), transaction(sessions) as session:
-        bank_service.withdraw(session, entry_id, reason)
+        bank_service.withdraw(session, entry_id, reason, actor=operator())
     typer.echo(f"{entry_id} withdrawn")
 
 

@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chorus.errors import BankEntryNotFoundError, InvalidSignalError, LowQualitySignalError
+from chorus.evidence import ledger
+from chorus.evidence.tags import EventTag
 from chorus.fingerprint.pdq import DIHEDRAL_NAMES
 from chorus.matching.models import BankChange, BankEntry, BankSignal
 from chorus.matching.signals import PDQ_MIN_QUALITY, PdqSignal, normalize
@@ -102,8 +104,12 @@ def register(
     provenance: str,
     signals: SignalInput,
     source_ref: str | None = None,
+    actor: str = "system:chorus",
 ) -> BankEntry:
-    """Add one protected item. It is matchable as soon as the transaction commits."""
+    """Add one protected item. It is matchable as soon as the transaction commits.
+
+    The registration is recorded in the evidence ledger by ids only (the case and the
+    opaque bank id): no fingerprint value ever enters the ledger."""
     if provenance not in PROVENANCES:
         raise InvalidSignalError(f"Unknown provenance {provenance!r}; use one of {PROVENANCES}.")
     if not owner_id or len(owner_id) > 64:
@@ -121,6 +127,12 @@ def register(
     session.add(entry)
     session.flush()
     session.add(BankChange(entry_id=entry.id, change="add"))
+    ledger.append(
+        session,
+        EventTag.FINGERPRINTS_REGISTERED,
+        actor,
+        {"case": owner_id, "bank_entry": entry.public_id},
+    )
     return entry
 
 
@@ -143,10 +155,19 @@ def _set_status(session: Session, entry: BankEntry, status: str, reason: str | N
     session.flush()
 
 
-def withdraw(session: Session, public_id: str, reason: str | None = None) -> BankEntry:
+def withdraw(
+    session: Session, public_id: str, reason: str | None = None, actor: str = "system:chorus"
+) -> BankEntry:
     """Take an item out of matching and out of partners' copies (a deletion in the feed)."""
     entry = get_entry(session, public_id)
-    _set_status(session, entry, WITHDRAWN, reason or "withdrawn")
+    if entry.status != WITHDRAWN:
+        _set_status(session, entry, WITHDRAWN, reason or "withdrawn")
+        ledger.append(
+            session,
+            EventTag.FINGERPRINTS_WITHDRAWN,
+            actor,
+            {"case": entry.owner_id, "bank_entry": entry.public_id},
+        )
     return entry
 
 

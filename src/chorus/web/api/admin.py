@@ -82,7 +82,7 @@ class EntryOut(BaseModel):
 
 
 @router.post("/bank/entries", summary="Bank a fingerprint", status_code=201)
-def add_entry(body: EntryIn, session: SessionDep, index: IndexDep, _key: BankKey) -> EntryOut:
+def add_entry(body: EntryIn, session: SessionDep, index: IndexDep, key: BankKey) -> EntryOut:
     """Register fingerprints made on the survivor's device (e.g. by `chorus hash`).
     Only fingerprints: an image is never sent."""
     entry = bank.register(
@@ -96,6 +96,7 @@ def add_entry(body: EntryIn, session: SessionDep, index: IndexDep, _key: BankKey
             sha256=body.sha256,
             md5=body.md5,
         ),
+        actor=f"apikey:{key.key_id}",
     )
     session.commit()
     index.invalidate()
@@ -107,7 +108,7 @@ class WithdrawIn(BaseModel):
 
 
 @router.post("/bank/entries/{entry_id}/withdraw", summary="Withdraw a banked fingerprint")
-def withdraw_entry(entry_id: str, body: WithdrawIn, session: SessionDep, _key: BankKey) -> EntryOut:
+def withdraw_entry(entry_id: str, body: WithdrawIn, session: SessionDep, key: BankKey) -> EntryOut:
     """Out of matching at once, and a deletion in the partners' feed."""
-    entry = bank.withdraw(session, entry_id, body.reason)
+    entry = bank.withdraw(session, entry_id, body.reason, actor=f"apikey:{key.key_id}")
     return EntryOut(id=entry.public_id, status=entry.status)
