@@ -214,7 +214,7 @@ def shred_case(session: Session, keyring: KeyRing, actor: Actor, case_ref: str) 
     require(actor, Permission.SHRED_CASE_DATA)
     scope = case_scope(case_ref)
     destroyed = keyring.destroy(session, scope)
-    captures = session.execute(
+    captures = session.execute(  # type: ignore[attr-defined]
         update(Capture)
         .where(Capture.scope == scope, Capture.ciphertext.is_not(None))
         .values(ciphertext=None, nonce=None)

@@ -223,7 +223,9 @@ def export_bundle(
             if value is not None
         ),
     )
-    custody = [["seq", "time_utc", "who", "action", "about", "why", "entry_leaf_sha256"]]
+    custody: list[list[Any]] = [
+        ["seq", "time_utc", "who", "action", "about", "why", "entry_leaf_sha256"]
+    ]
     for entry in chosen:
         fields = entry.fields
         payload = (decrypted.get(entry.seq) or {}).get("payload") or {}

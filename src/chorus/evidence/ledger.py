@@ -19,9 +19,9 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from chorus.errors import EvidenceError
@@ -92,13 +92,36 @@ def _subjects(subjects: Mapping[str, str | Sequence[str]]) -> dict[str, list[str
     return out
 
 
-def _lock_head(session: Session) -> tuple[int, bytes, bytes]:
+# Built once: appends are hot, and building statements costs more than running them.
+_HEAD = cast(Table, LedgerHead.__table__)
+_LOCK_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(size=_HEAD.c.size)
+_READ_HEAD = select(_HEAD.c.size, _HEAD.c.last_leaf, _HEAD.c.frontier).where(_HEAD.c.id == 1)
+_WRITE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(
+        size=bindparam("new_size"),
+        last_leaf=bindparam("new_last"),
+        frontier=bindparam("new_frontier"),
+        root=bindparam("new_root"),
+    )
+)
+_INSERTS = {
+    name: insert(cast(Table, model.__table__))
+    for name, model in (
+        ("entries", LedgerEntry),
+        ("subjects", LedgerSubject),
+        ("nodes", LedgerNode),
+        ("payloads", LedgerPayload),
+    )
+}
+
+
+def _lock_head(connection: Connection) -> tuple[int, bytes, bytes]:
     # A no-op UPDATE first: it takes the row lock on PostgreSQL and the write lock on SQLite
     # before anything is read, so two appenders can never read the same head.
-    session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(size=LedgerHead.size))
-    size, last_leaf, frontier = session.execute(
-        select(LedgerHead.size, LedgerHead.last_leaf, LedgerHead.frontier).where(LedgerHead.id == 1)
-    ).one()
+    connection.execute(_LOCK_HEAD)
+    size, last_leaf, frontier = connection.execute(_READ_HEAD).one()
     return int(size), bytes(last_leaf), bytes(frontier)
 
 
@@ -109,7 +132,8 @@ def append_many(
     events = list(events)
     if not events:
         return []
-    size, prev, frontier_bytes = _lock_head(session)
+    connection = session.connection()
+    size, prev, frontier_bytes = _lock_head(connection)
     frontier = merkle.Frontier.from_bytes(size, frontier_bytes)
     entries: list[dict[str, Any]] = []
     subjects: list[dict[str, Any]] = []
@@ -165,19 +189,20 @@ def append_many(
         nodes.extend({"key": key, "hash": value} for key, value in frontier.append(leaf))
         recorded.append(Recorded(seq, at, leaf))
         prev = leaf
-    session.execute(insert(LedgerEntry), entries)
-    if subjects:
-        session.execute(insert(LedgerSubject), subjects)
-    if nodes:
-        session.execute(insert(LedgerNode), nodes)
-    if payloads:
-        session.execute(insert(LedgerPayload), payloads)
-    session.execute(
-        update(LedgerHead)
-        .where(LedgerHead.id == 1)
-        .values(
-            size=frontier.size, last_leaf=prev, frontier=frontier.to_bytes(), root=frontier.root()
-        )
+    # Core inserts on the session's connection: the ORM's bulk path costs more than the rest
+    # of an append put together, and these rows are never loaded back as objects here.
+    connection.execute(_INSERTS["entries"], entries)
+    for name, rows in (("subjects", subjects), ("nodes", nodes), ("payloads", payloads)):
+        if rows:
+            connection.execute(_INSERTS[name], rows)
+    connection.execute(
+        _WRITE_HEAD,
+        {
+            "new_size": frontier.size,
+            "new_last": prev,
+            "new_frontier": frontier.to_bytes(),
+            "new_root": frontier.root(),
+        },
     )
     return recorded
 
