@@ -144,6 +144,14 @@ class Settings(BaseSettings):
             "token over its manifest."
         ),
     )
+    evidence_sign_interval_s: int = Field(
+        default=3600,
+        ge=0,
+        description=(
+            "How often `chorus serve` signs a new tree head when the ledger has grown, in "
+            "seconds; 0 turns it off."
+        ),
+    )
     evidence_tsa_timeout_s: float = Field(
         default=10.0, gt=0, description="Seconds to wait for the timestamp authority."
     )

@@ -105,3 +105,12 @@ def sign(session: Session, settings: Settings) -> TreeHead:
     session.add(row)
     session.flush()
     return _from_row(row)
+
+
+def sign_if_grown(session: Session, settings: Settings) -> TreeHead | None:
+    """Sign a new tree head only if the ledger has grown since the last one."""
+    previous = latest(session)
+    size, _root = ledger.head(session)
+    if previous is not None and previous.tree_size == size:
+        return None
+    return sign(session, settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -10,10 +12,12 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from chorus import __version__, errors
 from chorus.config import Settings
 from chorus.errors import ChorusError
+from chorus.evidence import tree_heads
 from chorus.matching.lookup import BankIndex
 from chorus.matching.quarantine import QuarantinePolicy
 from chorus.security.api_keys import RateLimiter
@@ -22,6 +26,8 @@ from chorus.store.engine import make_engine, ping
 from chorus.store.session import session_factory, transaction
 from chorus.web.api import admin as admin_api
 from chorus.web.api import matching as matching_api
+
+log = logging.getLogger(__name__)
 
 #: Sent with every response: no third-party content, no referrer leaks, no framing.
 SECURITY_HEADERS = {
@@ -50,6 +56,11 @@ STATUS = {
     errors.RateLimitedError: 429,
     errors.InvalidSignalError: 422,
     errors.LowQualitySignalError: 422,
+    errors.AccessDeniedError: 403,
+    errors.CaptureNotFoundError: 404,
+    errors.EvidenceShreddedError: 410,
+    errors.CaptureTooLargeError: 413,
+    errors.TimestampError: 502,
 }
 
 
@@ -58,6 +69,21 @@ def _status_for(exc: ChorusError) -> int:
         if cls in STATUS:
             return STATUS[cls]
     return 400
+
+
+async def _sign_tree_heads(sessions: sessionmaker[Session], settings: Settings) -> None:
+    """Sign the evidence ledger's head now and then, so published heads stay recent."""
+
+    def sign_once() -> None:
+        with transaction(sessions) as session:
+            tree_heads.sign_if_grown(session, settings)
+
+    while True:
+        try:
+            await asyncio.to_thread(sign_once)
+        except (ChorusError, SQLAlchemyError) as exc:
+            log.warning("could not sign the evidence tree head: %s", exc)
+        await asyncio.sleep(settings.evidence_sign_interval_s)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -75,7 +101,12 @@ def create_app(settings: Settings) -> FastAPI:
         with transaction(sessions) as session:
             index.sync(session, force=True)
         app.state.bank_index = index
+        signer = None
+        if settings.evidence_sign_interval_s:
+            signer = asyncio.create_task(_sign_tree_heads(sessions, settings))
         yield
+        if signer is not None:
+            signer.cancel()
         index_dir.mkdir(parents=True, exist_ok=True)
         index.save(index_dir)
 
