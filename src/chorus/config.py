@@ -156,6 +156,25 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="Seconds to wait for the timestamp authority."
     )
 
+    monitor_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description=(
+            'Addresses or networks (JSON list, e.g. ["127.0.0.1"]) the monitor may fetch '
+            "although they are private, loopback or link-local. Empty: public addresses only."
+        ),
+    )
+    monitor_request_interval_s: float = Field(
+        default=1.0, ge=0, description="Least time between two requests to one host, seconds."
+    )
+    monitor_interval_s: int = Field(
+        default=60, ge=1, description="How often a watched page or thread is fetched again."
+    )
+    monitor_recheck_interval_s: int = Field(
+        default=600,
+        ge=1,
+        description="How often every URL of a present sighting is checked for removal.",
+    )
+
     def require_secrets(self) -> None:
         """Refuse to go on (ConfigError) when a secret is missing or weak outside development.
 

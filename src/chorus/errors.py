@@ -156,3 +156,21 @@ class TimestampError(EvidenceError):
     """The RFC 3161 timestamp authority could not be reached or gave an unusable answer."""
 
     code = "timestamp_error"
+
+
+class MonitorError(ChorusError):
+    """The monitor could not fetch or read something (each is skipped with this reason)."""
+
+    code = "monitor_error"
+
+
+class FetchRefusedError(MonitorError):
+    """A URL Chorus will not fetch: a private address, a blocked service, robots.txt."""
+
+    code = "fetch_refused"
+
+
+class FetchFailedError(MonitorError):
+    """A fetch failed or broke a limit: too big, too slow, too many redirects, bad status."""
+
+    code = "fetch_failed"

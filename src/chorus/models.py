@@ -2,7 +2,8 @@
 
 from chorus.evidence import models as evidence_models
 from chorus.matching import models as matching_models
+from chorus.monitor import models as monitor_models
 from chorus.security import models as security_models
 from chorus.store.base import Base
 
-__all__ = ["Base", "evidence_models", "matching_models", "security_models"]
+__all__ = ["Base", "evidence_models", "matching_models", "monitor_models", "security_models"]

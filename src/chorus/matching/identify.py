@@ -1,0 +1,52 @@
+"""Which bank entries a fingerprinted item matches, best signal per entry.
+
+The one place that turns a :class:`~chorus.fingerprint.Fingerprint` into lookups (exact
+digests always; every distinct dihedral PDQ variant when the hash is usable) and keeps
+the closest match per entry. The monitor and ``chorus match`` both use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from chorus.fingerprint import Fingerprint
+from chorus.matching.lookup import BankIndex, lookup
+from chorus.matching.quarantine import QuarantinePolicy
+
+
+@dataclass(frozen=True)
+class EntryMatch:
+    entry_id: str
+    owner_id: str
+    signal_type: str
+    distance: int
+
+
+def queries_for(fingerprint: Fingerprint) -> list[tuple[str, str]]:
+    queries = [("sha256", fingerprint.sha256), ("md5", fingerprint.md5)]
+    if fingerprint.usable:
+        queries += [("pdq", value) for value in dict.fromkeys(fingerprint.pdq.dihedral)]
+    return queries
+
+
+def best_matches(
+    session: Session,
+    index: BankIndex,
+    fingerprint: Fingerprint,
+    *,
+    actor: str,
+    endpoint: str,
+    policy: QuarantinePolicy | None = None,
+) -> list[EntryMatch]:
+    """Matched entries, closest first (exact digests count as distance 0)."""
+    results = lookup(
+        session, index, queries_for(fingerprint), actor=actor, endpoint=endpoint, policy=policy
+    )
+    best: dict[str, EntryMatch] = {}
+    for result in results:
+        for m in result.matches:
+            if m.entry_id not in best or m.distance < best[m.entry_id].distance:
+                best[m.entry_id] = EntryMatch(m.entry_id, m.owner_id, m.signal_type, m.distance)
+    return sorted(best.values(), key=lambda m: (m.distance, m.entry_id))

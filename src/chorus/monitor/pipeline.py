@@ -1,0 +1,243 @@
+"""The monitor's loop: due targets -> media -> fingerprint -> bank lookup -> sightings.
+
+Media that match nothing are fingerprinted and forgotten: only counters remain. A hostile
+page, file or server is skipped with a logged reason and never stops the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from chorus.config import Settings
+from chorus.errors import ChorusError, MonitorError
+from chorus.evidence.keys import KeyRing
+from chorus.evidence.warc import Exchange, build_warc
+from chorus.fingerprint import Fingerprint
+from chorus.fingerprint.workers import HashingPool
+from chorus.matching.identify import best_matches
+from chorus.matching.lookup import BankIndex
+from chorus.monitor import sightings, sniff, targets
+from chorus.monitor.fetch import Fetched, Fetcher, FetchPolicy
+from chorus.monitor.models import MonitorCounter, MonitorTarget, Sighting
+from chorus.monitor.sources import KINDS
+from chorus.monitor.sources.base import MediaRef
+from chorus.store.session import transaction
+
+log = logging.getLogger(__name__)
+_SEEN_LIMIT = 100_000
+
+
+@dataclass
+class RunReport:
+    targets: int = 0
+    media: int = 0
+    sightings: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy.allowing(
+        settings.monitor_allowed_networks,
+        min_interval_s=settings.monitor_request_interval_s,
+        max_bytes=settings.fingerprint_max_bytes,
+    )
+
+
+class Monitor:
+    """One monitor worker. Several may share a database: targets are claimed, not shared."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], settings: Settings, worker: str | None = None
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.worker = worker or f"monitor-{os.getpid()}"
+        self.keyring = KeyRing(settings)
+        self.fetcher = Fetcher(fetch_policy(settings))
+        self.index = BankIndex(radius=settings.match_radius)
+        self.pool = HashingPool(1, limits=settings.fingerprint_limits())
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()  # (url, etag) done
+        self._scratch = tempfile.TemporaryDirectory(prefix="chorus-monitor-")
+        os.chmod(self._scratch.name, 0o700)
+
+    def __enter__(self) -> Monitor:
+        self.pool.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.close()
+        self.fetcher.close()
+        self._scratch.cleanup()
+
+    # -- one pass --------------------------------------------------------------------------
+
+    def run_once(self, *, recheck: bool = True) -> RunReport:
+        report = RunReport()
+        with transaction(self.sessions) as session:
+            claimed = targets.claim_due(session, self.worker)
+        for target_id in claimed:
+            report.targets += 1
+            self._check_target(target_id, report)
+        if recheck:
+            self._recheck(report)
+        return report
+
+    def _count(self, session: Session, name: str) -> None:
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(MonitorCounter).values(name=name, value=1)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["name"], set_={"value": MonitorCounter.value + 1}
+            )
+        )
+
+    def _check_target(self, target_id: int, report: RunReport) -> None:
+        with transaction(self.sessions) as session:
+            target = session.get(MonitorTarget, target_id)
+            assert target is not None
+            url, kind, purpose = target.url, target.kind, target.purpose
+            etag, modified = target.etag, target.last_modified
+        status, error, fetched = None, None, None
+        try:
+            if purpose == targets.DISCOVERED and not self.fetcher.robots_allow(url):
+                raise MonitorError("robots.txt asks not to fetch this page.")
+            fetched = self.fetcher.get(url, etag=etag, last_modified=modified)
+            status = fetched.status
+            if fetched.status == 200:
+                listing = KINDS[kind]().read(fetched)
+                with transaction(self.sessions) as session:
+                    for page in listing.pages:
+                        targets.add(session, page, kind, purpose=targets.DISCOVERED,
+                                    interval_s=self.settings.monitor_interval_s)  # fmt: skip
+                for ref in listing.media:
+                    self._process_media(ref, fetched, report)
+        except ChorusError as exc:
+            error = exc.message
+            report.skipped.append(f"{url}: {exc.message}")
+            log.info("monitor skipped %s: %s", url, exc.message)
+        with transaction(self.sessions) as session:
+            headers = fetched.headers if fetched and fetched.status == 200 else None
+            targets.finish(
+                session, target_id, status=status, error=error,
+                etag=headers.get("etag") if headers else None,
+                last_modified=headers.get("last-modified") if headers else None,
+            )  # fmt: skip
+
+    def _fingerprint(self, data: bytes) -> Fingerprint:
+        fd, name = tempfile.mkstemp(dir=self._scratch.name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            [(_path, outcome)] = list(self.pool.map([name]))
+        finally:
+            Path(name).unlink(missing_ok=True)  # the media is forgotten at once
+        if isinstance(outcome, ChorusError):
+            raise outcome
+        return outcome
+
+    def _process_media(self, ref: MediaRef, page: Fetched, report: RunReport) -> None:
+        key = (ref.url, page.headers.get("etag", ""))
+        if key in self._seen:
+            return
+        try:
+            media = self.fetcher.get(ref.url, max_bytes=self.settings.fingerprint_max_bytes)
+            if media.status != 200 or sniff.sniff(media.body) != sniff.IMAGE:
+                raise MonitorError("not an image (or not served)")
+            fingerprint = self._fingerprint(media.body)
+        except ChorusError as exc:
+            report.skipped.append(f"{ref.url}: {exc.message}")
+            with transaction(self.sessions) as session:
+                self._count(session, "media_skipped")
+            return
+        report.media += 1
+        self._remember(key)
+        with transaction(self.sessions) as session:
+            self._count(session, "media_fingerprinted")
+            matches = best_matches(session, self.index, fingerprint, actor=self.worker,
+                                   endpoint="monitor")  # fmt: skip
+            if not matches:
+                return
+            warc = build_warc([*page.exchanges, *media.exchanges])
+            for match in matches:
+                done = sightings.record(
+                    session, self.keyring, ref, match, warc,
+                    recheck_after_s=self.settings.monitor_recheck_interval_s,
+                    max_capture_bytes=self.settings.evidence_max_capture_bytes,
+                )  # fmt: skip
+                if done.new or done.reappeared:
+                    report.sightings.append(done.sighting.public_id)
+
+    def _remember(self, key: tuple[str, str]) -> None:
+        self._seen[key] = None
+        if len(self._seen) > _SEEN_LIMIT:
+            self._seen.popitem(last=False)
+
+    # -- re-checks -------------------------------------------------------------------------
+
+    def _recheck(self, report: RunReport) -> None:
+        with transaction(self.sessions) as session:
+            due = sightings.due_for_recheck(session)
+        for sighting_id in due:
+            with transaction(self.sessions) as session:
+                sighting = session.get(Sighting, sighting_id)
+                assert sighting is not None
+                rows = [(r.id, r.role, r.url) for r in sightings.urls(session, sighting)]
+                media_url = sighting.media_url
+            results = {}
+            for row_id, role, url in rows:
+                state = self._still_there(role, url, media_url)
+                if state is not None:
+                    results[row_id] = state
+            with transaction(self.sessions) as session:
+                sighting = session.get(Sighting, sighting_id)
+                assert sighting is not None
+                if sightings.apply_recheck(
+                    session,
+                    self.keyring,
+                    sighting,
+                    results,
+                    recheck_after_s=self.settings.monitor_recheck_interval_s,
+                ):
+                    report.removed.append(sighting.public_id)  # fmt: skip
+
+    def _still_there(self, role: str, url: str, media_url: str) -> tuple[str, int | None] | None:
+        """(present|removed, status) for one URL; None when it could not be checked now."""
+        try:
+            got = self.fetcher.get(url)  # re-checks are of known copies: robots not applied
+        except ChorusError:
+            return None
+        if got.status in (404, 410, 451):
+            return sightings.REMOVED, got.status
+        if got.status != 200:
+            return None
+        if role in ("media", "thumbnail"):
+            present = sniff.sniff(got.body) == sniff.IMAGE
+        else:  # page or API: does it still point at the file?
+            name = media_url.rsplit("/", 1)[-1].encode()
+            present = bool(name) and name in got.body
+        return (sightings.PRESENT if present else sightings.REMOVED), got.status
+
+
+def reset_claims(session: Session, worker: str) -> None:
+    """Give back every claim of ``worker`` (a clean shutdown)."""
+    session.execute(
+        update(MonitorTarget)
+        .where(MonitorTarget.claimed_by == worker)
+        .values(claimed_by=None, claim_expires_at=None)
+    )
+
+
+def make_exchanges(fetched: Fetched) -> list[Exchange]:
+    return list(fetched.exchanges)

@@ -1,0 +1,163 @@
+"""Sightings: record a match found online, capture it, verify removal, catch re-appearance."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chorus.evidence import captures, ledger
+from chorus.evidence.keys import KeyRing
+from chorus.evidence.tags import EventTag
+from chorus.matching.identify import EntryMatch
+from chorus.monitor.models import Sighting, SightingUrl
+from chorus.monitor.sources.base import MediaRef
+from chorus.security.policy import Actor, Role
+from chorus.store.base import utcnow
+
+MONITOR = Actor(Role.SYSTEM, "monitor")
+PRESENT, REMOVED = "present", "removed"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    sighting: Sighting
+    new: bool
+    reappeared: bool
+
+
+def _scope(owner_id: str) -> str:
+    return captures.case_scope(owner_id)
+
+
+def record(
+    session: Session,
+    keyring: KeyRing,
+    ref: MediaRef,
+    match: EntryMatch,
+    warc: bytes,
+    *,
+    recheck_after_s: int = 600,
+    max_capture_bytes: int = 64 * 1024 * 1024,
+) -> Recorded:
+    """A match of ``ref`` against a bank entry: a new sighting (captured), or seen again."""
+    now = utcnow()
+    existing = session.scalar(
+        select(Sighting).where(Sighting.bank_entry == match.entry_id, Sighting.media_url == ref.url)
+    )
+    if existing is not None:
+        existing.last_seen = now
+        if existing.state == REMOVED:  # back at the very same address
+            existing.state, existing.removed_at = PRESENT, None
+            _set_urls(session, existing, PRESENT)
+            ledger.append(session, EventTag.SIGHTING_REAPPEARED, MONITOR.label,
+                          {"case": existing.owner_id, "sighting": existing.public_id})  # fmt: skip
+            return Recorded(existing, new=False, reappeared=True)
+        return Recorded(existing, new=False, reappeared=False)
+
+    earlier = session.scalar(
+        select(Sighting)
+        .where(Sighting.bank_entry == match.entry_id, Sighting.state == REMOVED)
+        .order_by(Sighting.removed_at.desc())
+        .limit(1)
+    )
+    sighting = Sighting(
+        public_id=f"SG-{secrets.token_hex(6).upper()}",
+        bank_entry=match.entry_id,
+        owner_id=match.owner_id,
+        signal_type=match.signal_type,
+        distance=match.distance,
+        media_url=ref.url,
+        page_url=ref.page_url,
+        post_id=ref.post_id or None,
+        thread=ref.thread,
+        state=PRESENT,
+        reappearance_of=earlier.public_id if earlier else None,
+        first_seen=now,
+        last_seen=now,
+        next_check_at=now + timedelta(seconds=recheck_after_s),
+    )
+    session.add(sighting)
+    session.flush()
+    for role, url in ref.urls.items():
+        session.add(SightingUrl(sighting_id=sighting.id, role=role, url=url, state=PRESENT))
+    capture = captures.store(
+        session, keyring, MONITOR, case_ref=match.owner_id, kind="warc", data=warc,
+        filename=f"{sighting.public_id}.warc.gz", source_url=ref.page_url,
+        subjects={"sighting": sighting.public_id}, max_bytes=max_capture_bytes,
+    )  # fmt: skip
+    sighting.capture_id = capture.public_id
+    ledger.append(
+        session,
+        EventTag.SIGHTING_RECORDED,
+        MONITOR.label,
+        {"case": match.owner_id, "sighting": sighting.public_id, "bank_entry": match.entry_id,
+         "capture": capture.public_id},
+        {"media_url": ref.url, "page_url": ref.page_url, "post": ref.post_id,
+         "thread": ref.thread, "signal_type": match.signal_type, "distance": match.distance},
+        scope=_scope(match.owner_id),
+        keyring=keyring,
+    )  # fmt: skip
+    if earlier is not None:
+        ledger.append(session, EventTag.SIGHTING_REAPPEARED, MONITOR.label,
+                      {"case": match.owner_id,
+                       "sighting": [sighting.public_id, earlier.public_id]})  # fmt: skip
+    return Recorded(sighting, new=True, reappeared=earlier is not None)
+
+
+def _set_urls(session: Session, sighting: Sighting, state: str) -> None:
+    for row in session.scalars(select(SightingUrl).where(SightingUrl.sighting_id == sighting.id)):
+        row.state = state
+
+
+def urls(session: Session, sighting: Sighting) -> list[SightingUrl]:
+    return list(
+        session.scalars(
+            select(SightingUrl)
+            .where(SightingUrl.sighting_id == sighting.id)
+            .order_by(SightingUrl.id)
+        )
+    )
+
+
+def due_for_recheck(session: Session, limit: int = 50, now: datetime | None = None) -> list[int]:
+    return list(
+        session.scalars(
+            select(Sighting.id)
+            .where(Sighting.state == PRESENT, Sighting.next_check_at <= (now or utcnow()))
+            .order_by(Sighting.next_check_at)
+            .limit(limit)
+        )
+    )
+
+
+def apply_recheck(
+    session: Session,
+    keyring: KeyRing,
+    sighting: Sighting,
+    results: dict[int, tuple[str, int | None]],
+    *,
+    recheck_after_s: int = 600,
+) -> bool:
+    """Store each URL's state; the sighting is removed only when every URL is. True if so."""
+    now = utcnow()
+    rows = urls(session, sighting)
+    for row in rows:
+        if row.id in results:
+            row.state, row.last_status = results[row.id]
+            row.checked_at = now
+    sighting.next_check_at = now + timedelta(seconds=recheck_after_s)
+    if rows and all(row.state == REMOVED for row in rows):
+        sighting.state, sighting.removed_at = REMOVED, now
+        ledger.append(
+            session, EventTag.REMOVAL_VERIFIED, MONITOR.label,
+            {"case": sighting.owner_id, "sighting": sighting.public_id},
+            {"checked": {row.role: row.last_status for row in rows}},
+            scope=_scope(sighting.owner_id), keyring=keyring,
+        )  # fmt: skip
+        return True
+    sighting.last_seen = now
+    return False
