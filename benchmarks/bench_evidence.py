@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from _results import machine, now, pin_to_one_core, write_section
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert
 
+from _results import machine, now, pin_to_one_core, write_section
 from chorus.config import Settings
 from chorus.evidence import audit, ledger, tree_heads
 from chorus.evidence.offline.proofs import verify_consistency, verify_inclusion
@@ -125,24 +127,40 @@ def main() -> None:
     assert report.ok, report.problems
     db_bytes = sum(p.stat().st_size for p in folder.glob("chorus.db*"))
     times.sort()
+    p50, p99 = statistics.median(times), times[int(len(times) * 0.99)]
+    rows = [
+        (f"appends, {args.batch:,} events per transaction", f"**{batch_rate:,.0f} /s**",
+         ">= 5,000 /s"),
+        ("plain-table peer, same batches",
+         f"{plain_rate:,.0f} /s (ledger = {batch_rate / plain_rate:.2f}x peer)", ""),
+        ("appends, one event per transaction (each commit waits for the disk)",
+         f"{single_rate:,.0f} /s (peer {plain_single_rate:,.0f} /s: "
+         f"{single_rate / plain_single_rate:.2f}x)", ""),
+        (f"inclusion proof, random entry of {size:,} (median / p99 / max)",
+         f"{p50:.2f} / {p99:.2f} / {times[-1]:.2f} ms", "< 10 ms"),
+        ("consistency proof + old root (median)", f"{statistics.median(ctimes):.2f} ms", ""),
+        ("verify-ledger, whole ledger", f"{verify_s:.1f} s ({size / verify_s:,.0f} entries/s)",
+         ""),
+        ("database size", f"{db_bytes / size:.0f} bytes/entry", ""),
+    ]  # fmt: skip
+    table = "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     body = f"""## Evidence ledger ({now()})
 
 `benchmarks/bench_evidence.py --entries {args.entries:,} --batch {args.batch}` on
-{machine()}; pinned to core {core}. Fresh SQLite (WAL) database; each entry has two
-subjects, no payload. Peer: the same rows into a plain SQLite table with the same batches
-(no chain, no Merkle tree, no subject index).
+{machine()}; pinned to core {core}; load average at the end {load} (other work on the
+machine slows everything; compare the ratios). Fresh SQLite (WAL) database; each entry
+has two subjects, no payload. Peer: the same rows into a plain SQLite table with the same
+batches (no chain, no Merkle tree, no subject index).
 
 | measure | result | target |
 | --- | --- | --- |
-| appends, {args.batch:,} events per transaction | **{batch_rate:,.0f} /s** | >= 5,000 /s |
-| plain-table peer, same batches | {plain_rate:,.0f} /s (ledger = {batch_rate / plain_rate:.2f}x peer) | |
-| appends, one event per transaction (each commit waits for the disk) | {single_rate:,.0f} /s (peer {plain_single_rate:,.0f} /s: {single_rate / plain_single_rate:.2f}x) | |
-| inclusion proof, random entry of {size:,} (median / p99 / max) | {statistics.median(times):.2f} / {times[int(len(times) * 0.99)]:.2f} / {times[-1]:.2f} ms | < 10 ms |
-| consistency proof + old root (median) | {statistics.median(ctimes):.2f} ms | |
-| verify-ledger, whole ledger | {verify_s:.1f} s ({size / verify_s:,.0f} entries/s) | |
-| database size | {db_bytes / size:.0f} bytes/entry | |
+{table}
 """
     print(body)
+    engine.dispose()
+    plain_engine.dispose()
+    shutil.rmtree(folder, ignore_errors=True)
     if not args.no_write:
         write_section("bench_evidence", body)
 

@@ -140,8 +140,9 @@ class Fetcher:
         refused = [a for a in addresses if not self._allowed(a)]
         if refused or not addresses:
             raise FetchRefusedError(
-                f"{host} points to a private or reserved address ({refused[0] if refused else '?'});"
-                " the monitor does not fetch those (CHORUS_MONITOR_ALLOWED_NETWORKS)."
+                f"{host} points to a private or reserved address "
+                f"({refused[0] if refused else '?'}); the monitor does not fetch those "
+                "(CHORUS_MONITOR_ALLOWED_NETWORKS)."
             )
         return str(addresses[0])
 

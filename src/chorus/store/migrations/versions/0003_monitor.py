@@ -80,7 +80,7 @@ def upgrade() -> None:
             ["monitor_sightings.id"],
             ondelete="CASCADE",
             name="fk_monitor_sighting_urls_sighting_id_monitor_sightings",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_monitor_sighting_urls"),
     )
     op.create_index(
