@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
 from PIL import Image, ImageOps
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,18 +25,7 @@ from chorus.monitor.sightings import urls
 from chorus.security.policy import Actor, Role
 from chorus.store.session import transaction
 
-from ..evidence.conftest import new_key
 from .board import Board, running
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        env="test", secret_key="t" * 40, database_url=database_url, data_dir=tmp_path,
-        evidence_signing_key=new_key(), evidence_master_key=new_key(),  # type: ignore[arg-type]
-        monitor_allowed_networks=["127.0.0.1"], monitor_request_interval_s=0,
-        monitor_interval_s=1, monitor_recheck_interval_s=1,
-    )  # fmt: skip
 
 
 def jpeg(image: Image.Image, quality: int = 75) -> bytes:
