@@ -163,6 +163,10 @@ class Settings(BaseSettings):
             "although they are private, loopback or link-local. Empty: public addresses only."
         ),
     )
+    monitor_in_serve: bool = Field(
+        default=True,
+        description="Run the site monitor inside `chorus serve` (or alone: `chorus monitor run`).",
+    )
     monitor_request_interval_s: float = Field(
         default=1.0, ge=0, description="Least time between two requests to one host, seconds."
     )

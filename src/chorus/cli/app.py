@@ -12,6 +12,7 @@ from chorus.cli import evidence as evidence_cmd
 from chorus.cli import hash as hash_cmd
 from chorus.cli import keys as keys_cmd
 from chorus.cli import match as match_cmd
+from chorus.cli import monitor as monitor_cmd
 from chorus.cli import serve as serve_cmd
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.command(name="match")(match_cmd.match)
 app.add_typer(bank_cmd.app, name="bank")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(evidence_cmd.app, name="evidence")
+app.add_typer(monitor_cmd.app, name="monitor")
 
 
 def _version(value: bool) -> None:

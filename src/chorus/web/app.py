@@ -20,6 +20,7 @@ from chorus.errors import ChorusError
 from chorus.evidence import tree_heads
 from chorus.matching.lookup import BankIndex
 from chorus.matching.quarantine import QuarantinePolicy
+from chorus.monitor.runner import BackgroundMonitor
 from chorus.security.api_keys import RateLimiter
 from chorus.store import migrate
 from chorus.store.engine import make_engine, ping
@@ -104,7 +105,12 @@ def create_app(settings: Settings) -> FastAPI:
         signer = None
         if settings.evidence_sign_interval_s:
             signer = asyncio.create_task(_sign_tree_heads(sessions, settings))
+        monitor = BackgroundMonitor(sessions, settings) if settings.monitor_in_serve else None
+        if monitor is not None:
+            monitor.start()
         yield
+        if monitor is not None:
+            await asyncio.to_thread(monitor.stop)
         if signer is not None:
             signer.cancel()
         index_dir.mkdir(parents=True, exist_ok=True)
