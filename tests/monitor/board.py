@@ -35,16 +35,24 @@ class Board:
     deleted_thumbs: dict[int, bytes] = field(default_factory=dict)
     extra: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
     _next: int = 1000
+    _thumbs: dict[int, bytes] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def post(self, thread: int | None, image: bytes, text: str = "") -> Post:
-        with self.lock:
-            self._next += 1
+    def thumbnail(self, image: bytes) -> bytes:
+        key = hash(image)
+        if key not in self._thumbs:
             picture = Image.open(io.BytesIO(image))
             picture.thumbnail((125, 125))
             out = io.BytesIO()
             picture.convert("RGB").save(out, "JPEG", quality=70)
-            post = Post(self._next, 1700000000000 + self._next, image, out.getvalue(), text)
+            self._thumbs[key] = out.getvalue()
+        return self._thumbs[key]
+
+    def post(self, thread: int | None, image: bytes, text: str = "") -> Post:
+        thumb = self.thumbnail(image)
+        with self.lock:
+            self._next += 1
+            post = Post(self._next, 1700000000000 + self._next, image, thumb, text)
             self.threads.setdefault(thread or post.no, []).append(post)
             return post
 
