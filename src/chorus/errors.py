@@ -174,3 +174,9 @@ class FetchFailedError(MonitorError):
     """A fetch failed or broke a limit: too big, too slow, too many redirects, bad status."""
 
     code = "fetch_failed"
+
+
+class CasesError(ChorusError):
+    """A report, classification or link was refused."""
+
+    code = "cases_error"

@@ -1,0 +1,1 @@
+"""Cases: intake, blame-free classification, artifacts, linking into series."""
