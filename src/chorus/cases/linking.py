@@ -87,7 +87,7 @@ def keys_for(kind: str, value: str) -> list[KeyedArtifact]:
     """The link keys one artifact gives (none for hubs and for the survivor's own details)."""
     if kind == "url":
         canonical = urls.normalize(value)
-        if canonical is None or "/" not in canonical and "?" not in canonical:
+        if canonical is None or ("/" not in canonical and "?" not in canonical):
             return []  # not a web address, or a site's root: a hub
         thread = urls.thread_key(value)
         if thread:
