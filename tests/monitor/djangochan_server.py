@@ -42,16 +42,18 @@ def build_venv(root: Path) -> Path:
     venv = root / "venv"
     python = venv / "bin" / "python"
     steps = [
-        [sys.executable, "-m", "venv", str(venv)],
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", PACKAGE],
-    ]
-    for step in steps:
+        ("python -m venv", [sys.executable, "-m", "venv", str(venv)]),
+        (f"pip install {PACKAGE}",
+         [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", PACKAGE]),
+    ]  # fmt: skip
+    for what, step in steps:
         done = subprocess.run(step, capture_output=True, text=True, timeout=900, check=False)
         if done.returncode != 0:
+            errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
             pytest.fail(
                 f"Could not install {PACKAGE} into a throwaway venv for the djangochan "
-                f"acceptance test (it needs PyPI): {' '.join(step[-3:])} exited with "
-                f"{done.returncode}:\n{done.stderr[-2000:]}",
+                f"acceptance test (it needs PyPI): {what} exited with {done.returncode}:\n"
+                + "\n".join(errors or done.stderr.splitlines()[-20:])[-2000:],
                 pytrace=False,
             )
     print(f"djangochan venv built in {time.monotonic() - started:.1f} s")
