@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,7 +31,7 @@ from chorus.matching.lookup import BankIndex
 from chorus.monitor import sightings, sniff, targets
 from chorus.monitor.fetch import Fetched, Fetcher, FetchPolicy
 from chorus.monitor.models import MonitorCounter, MonitorTarget, Sighting
-from chorus.monitor.sources import KINDS
+from chorus.monitor.sources import KINDS, HtmlPage
 from chorus.monitor.sources.base import MediaRef
 from chorus.store.session import transaction
 
@@ -194,10 +196,14 @@ class Monitor:
                 sighting = session.get(Sighting, sighting_id)
                 assert sighting is not None
                 rows = [(r.id, r.role, r.url) for r in sightings.urls(session, sighting)]
-                media_url = sighting.media_url
+                served = {role: url for _id, role, url in rows if role in ("media", "thumbnail")}
+                listed = select(MonitorTarget.url, MonitorTarget.kind).where(
+                    MonitorTarget.url.in_([url for _id, _role, url in rows])
+                )
+                kinds = {url: kind for url, kind in session.execute(listed)}
             results = {}
             for row_id, role, url in rows:
-                state = self._still_there(role, url, media_url)
+                state = self._still_there(role, url, served, kinds.get(url))
                 if state is not None:
                     results[row_id] = state
             with transaction(self.sessions) as session:
@@ -212,8 +218,14 @@ class Monitor:
                 ):
                     report.removed.append(sighting.public_id)  # fmt: skip
 
-    def _still_there(self, role: str, url: str, media_url: str) -> tuple[str, int | None] | None:
-        """(present|removed, status) for one URL; None when it could not be checked now."""
+    def _still_there(
+        self, role: str, url: str, served: dict[str, str], kind: str | None
+    ) -> tuple[str, int | None] | None:
+        """(present|removed, status) for one URL; None when it could not be checked now.
+
+        ``served`` holds the sighting's media and thumbnail URLs; ``kind`` is the source kind
+        when ``url`` is itself a monitor target (a thread's JSON, say).
+        """
         try:
             got = self.fetcher.get(url)  # re-checks are of known copies: robots not applied
         except ChorusError:
@@ -224,10 +236,33 @@ class Monitor:
             return None
         if role in ("media", "thumbnail"):
             present = sniff.sniff(got.body) == sniff.IMAGE
-        else:  # page or API: does it still point at the file?
-            name = media_url.rsplit("/", 1)[-1].encode()
-            present = bool(name) and name in got.body
+        else:  # page or API: does it still show the post?
+            try:
+                present = still_listed(got, served, kind)
+            except ChorusError:
+                return None  # an answer we cannot read (a challenge page, say) proves nothing
         return (sightings.PRESENT if present else sightings.REMOVED), got.status
+
+
+def still_listed(page: Fetched, served: dict[str, str], kind: str | None) -> bool:
+    """Whether a page or API answer still shows the media (or its thumbnail).
+
+    A monitored URL is read by its own source, exactly as when the media was found. Any
+    other page is read as HTML (img, srcset, links to media), and a mention of the media's
+    whole path (``/b/1.jpg``, never ``/b/11.jpg``) counts too, so that a page never reads
+    as removed while it still names the file.
+    """
+    wanted = set(served.values())
+    if kind is not None and kind in KINDS and kind != HtmlPage.kind:
+        return any(ref.url in wanted or ref.thumbnail_url in wanted
+                   for ref in KINDS[kind]().read(page).media)  # fmt: skip
+    if any(ref.url in wanted for ref in HtmlPage().read(page).media):
+        return True
+    for url in wanted:
+        path = urlsplit(url).path
+        if path and re.search(re.escape(path).encode() + rb"(?![\w.%-])", page.body):
+            return True
+    return False
 
 
 def reset_claims(session: Session, worker: str) -> None:
