@@ -4,6 +4,7 @@ photos, removal verified on every URL (a cached thumbnail keeps a copy up), re-a
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -135,3 +136,25 @@ def test_sightings_removal_and_reappearance(
             assert actions.count(EventTag.REMOVAL_VERIFIED) == 1
             assert actions.count(EventTag.SIGHTING_REAPPEARED) == 1
             assert audit.verify_ledger(session, settings).ok
+
+
+def test_a_photo_banked_after_it_was_seen_is_found_on_the_next_pass(
+    sessions: sessionmaker[Session], settings: Settings, photos: list[Path]
+) -> None:
+    board = Board()
+    board.post(None, photos[7].read_bytes())
+    with running(board) as base, Monitor(sessions, settings) as monitor:
+        with transaction(sessions) as session:
+            targets.add(session, f"{base}/b/catalog.json", "4chan")
+        monitor.run_once()
+        assert monitor.run_once().sightings == []  # seen, matched nothing, forgotten
+        due_now(sessions)
+        assert monitor.run_once().media == 0  # not fetched again while the bank is unchanged
+        register(sessions, photos[7:8], owner="C-9")
+        time.sleep(0.6)  # the index re-reads the bank's change log at most twice a second
+        due_now(sessions)
+        report = monitor.run_once()
+    assert report.media == 0 and len(report.sightings) == 1
+    with transaction(sessions) as session:
+        sighting = session.scalar(select(Sighting))
+        assert sighting is not None and sighting.owner_id == "C-9" and sighting.capture_id

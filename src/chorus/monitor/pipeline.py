@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 _SEEN_LIMIT = 100_000
 
 
+@dataclass(frozen=True)
+class _Seen:
+    fingerprint: Fingerprint
+    bank_seq: int  # the bank's change number when it was last looked up
+
+
 @dataclass
 class RunReport:
     targets: int = 0
@@ -69,7 +75,7 @@ class Monitor:
         self.fetcher = Fetcher(fetch_policy(settings))
         self.index = BankIndex(radius=settings.match_radius)
         self.pool = HashingPool(1, limits=settings.fingerprint_limits())
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()  # (url, etag) done
+        self._seen: OrderedDict[str, _Seen] = OrderedDict()  # media URL -> fingerprint
         self._scratch = tempfile.TemporaryDirectory(prefix="chorus-monitor-")
         os.chmod(self._scratch.name, 0o700)
 
@@ -88,6 +94,7 @@ class Monitor:
         report = RunReport()
         with transaction(self.sessions) as session:
             claimed = targets.claim_due(session, self.worker)
+            self.index.sync(session)  # so media seen before can be compared with new entries
         for target_id in claimed:
             report.targets += 1
             self._check_target(target_id, report)
@@ -150,41 +157,70 @@ class Monitor:
         return outcome
 
     def _process_media(self, ref: MediaRef, page: Fetched, report: RunReport) -> None:
-        key = (ref.url, page.headers.get("etag", ""))
-        if key in self._seen:
-            return
-        try:
-            media = self.fetcher.get(ref.url, max_bytes=self.settings.fingerprint_max_bytes)
-            if media.status != 200 or sniff.sniff(media.body) != sniff.IMAGE:
-                raise MonitorError("not an image (or not served)")
-            fingerprint = self._fingerprint(media.body)
-        except ChorusError as exc:
-            report.skipped.append(f"{ref.url}: {exc.message}")
-            with transaction(self.sessions) as session:
-                self._count(session, "media_skipped")
-            return
-        report.media += 1
-        self._remember(key)
-        with transaction(self.sessions) as session:
-            self._count(session, "media_fingerprinted")
-            matches = best_matches(session, self.index, fingerprint, actor=self.worker,
-                                   endpoint="monitor")  # fmt: skip
-            if not matches:
-                return
-            warc = build_warc([*page.exchanges, *media.exchanges])
-            for match in matches:
-                done = sightings.record(
-                    session, self.keyring, ref, match, warc,
-                    recheck_after_s=self.settings.monitor_recheck_interval_s,
-                    max_capture_bytes=self.settings.evidence_max_capture_bytes,
-                )  # fmt: skip
-                if done.new or done.reappeared:
-                    report.sightings.append(done.sighting.public_id)
+        """Fetch and fingerprint media once; look it up again only when the bank changed.
 
-    def _remember(self, key: tuple[str, str]) -> None:
-        self._seen[key] = None
+        What is remembered (in this process's memory only, bounded) is the fingerprint of
+        each media URL, never the media: so a photo banked after the monitor first saw a
+        copy is still found on the next pass, without fetching it again.
+        """
+        seen = self._seen.get(ref.url)
+        if seen is not None:
+            self._seen.move_to_end(ref.url)
+            if seen.bank_seq == self.index.seq:
+                return  # nothing new to compare it with
+        media: Fetched | None = None
+        if seen is None:
+            try:
+                media = self._fetch_image(ref.url)
+                fingerprint = self._fingerprint(media.body)
+            except ChorusError as exc:
+                report.skipped.append(f"{ref.url}: {exc.message}")
+                with transaction(self.sessions) as session:
+                    self._count(session, "media_skipped")
+                return
+            report.media += 1
+        else:
+            fingerprint = seen.fingerprint
+
+        def capture() -> bytes:
+            nonlocal media
+            if media is None:  # seen before the bank knew it: fetch it again for evidence
+                media = self._fetch_image(ref.url)
+            return build_warc([*page.exchanges, *media.exchanges])
+
+        try:
+            with transaction(self.sessions) as session:
+                if seen is None:
+                    self._count(session, "media_fingerprinted")
+                matches = best_matches(session, self.index, fingerprint, actor=self.worker,
+                                       endpoint="monitor")  # fmt: skip
+                self._remember(ref.url, _Seen(fingerprint, self.index.seq))
+                for match in matches:
+                    done = sightings.record(
+                        session, self.keyring, ref, match, capture,
+                        recheck_after_s=self.settings.monitor_recheck_interval_s,
+                        max_capture_bytes=self.settings.evidence_max_capture_bytes,
+                    )  # fmt: skip
+                    if done.new or done.reappeared:
+                        report.sightings.append(done.sighting.public_id)
+        except ChorusError as exc:
+            self._seen.pop(ref.url, None)
+            report.skipped.append(f"{ref.url}: {exc.message}")
+
+    def _fetch_image(self, url: str) -> Fetched:
+        media = self.fetcher.get(url, max_bytes=self.settings.fingerprint_max_bytes)
+        if media.status != 200 or sniff.sniff(media.body) != sniff.IMAGE:
+            raise MonitorError("not an image (or not served)")
+        return media
+
+    def _remember(self, url: str, seen: _Seen) -> None:
+        self._seen[url] = seen
         if len(self._seen) > _SEEN_LIMIT:
             self._seen.popitem(last=False)
+
+    def forget(self, url: str) -> None:
+        """Look at this media URL afresh next time (its sighting was removed)."""
+        self._seen.pop(url, None)
 
     # -- re-checks -------------------------------------------------------------------------
 
@@ -216,7 +252,8 @@ class Monitor:
                     results,
                     recheck_after_s=self.settings.monitor_recheck_interval_s,
                 ):
-                    report.removed.append(sighting.public_id)  # fmt: skip
+                    report.removed.append(sighting.public_id)
+                    self.forget(sighting.media_url)
 
     def _still_there(
         self, role: str, url: str, served: dict[str, str], kind: str | None

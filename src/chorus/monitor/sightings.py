@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,7 +39,7 @@ def record(
     keyring: KeyRing,
     ref: MediaRef,
     match: EntryMatch,
-    warc: bytes,
+    warc: Callable[[], bytes],
     *,
     recheck_after_s: int = 600,
     max_capture_bytes: int = 64 * 1024 * 1024,
@@ -50,6 +51,11 @@ def record(
     )
     if existing is not None:
         existing.last_seen = now
+        tracked = {(row.role, row.url) for row in urls(session, existing)}
+        for role, url in ref.urls.items():  # a thumbnail or page found later is checked too
+            if (role, url) not in tracked:
+                session.add(SightingUrl(sighting_id=existing.id, role=role, url=url,
+                                        state=PRESENT))  # fmt: skip
         if existing.state == REMOVED:  # back at the very same address
             existing.state, existing.removed_at = PRESENT, None
             _set_urls(session, existing, PRESENT)
@@ -85,7 +91,7 @@ def record(
     for role, url in ref.urls.items():
         session.add(SightingUrl(sighting_id=sighting.id, role=role, url=url, state=PRESENT))
     capture = captures.store(
-        session, keyring, MONITOR, case_ref=match.owner_id, kind="warc", data=warc,
+        session, keyring, MONITOR, case_ref=match.owner_id, kind="warc", data=warc(),
         filename=f"{sighting.public_id}.warc.gz", source_url=ref.page_url,
         subjects={"sighting": sighting.public_id}, max_bytes=max_capture_bytes,
     )  # fmt: skip
