@@ -228,10 +228,20 @@
 
   // --- Importing a `chorus hash` file -----------------------------------------------
 
+  /** A JSON list, or JSON Lines as `chorus hash` writes them (a line that is not JSON
+   * becomes null and is counted as left out). */
   function parseRecords(text) {
     const trimmed = text.trim();
     if (trimmed.startsWith('[')) return JSON.parse(trimmed);
-    return trimmed.split(/\r?\n/).filter((l) => l.trim()).map((l) => JSON.parse(l));
+    const parsed = trimmed.split(/\r?\n/).filter((l) => l.trim()).map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch (err) {
+        return null;
+      }
+    });
+    if (!parsed.some((r) => r !== null)) throw new Error('no JSON');
+    return parsed;
   }
 
   function validRecord(r) {
