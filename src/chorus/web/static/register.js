@@ -61,6 +61,7 @@
   function finish(msg) {
     const item = items.find((i) => i.id === msg.id);
     if (!item) return; // cleared meanwhile
+    item.elapsedMs = msg.elapsedMs;
     if (msg.type === 'result') {
       item.record = msg.record;
       item.state = msg.record.quality >= MIN_QUALITY ? 'made' : 'plain';
@@ -331,7 +332,13 @@
 
   /** Per photo, what happened (for assistive tools and tests): no pixels, no paths. */
   function outcomes() {
-    return items.map((i) => ({ name: i.name, state: i.state, record: i.record || null, message: i.message || null }));
+    return items.map((i) => ({
+      name: i.name,
+      state: i.state,
+      record: i.record || null,
+      message: i.message || null,
+      elapsedMs: i.elapsedMs ?? null,
+    }));
   }
 
   window.ChorusRegister = { records, outcomes, sendFingerprintsToCase, addFiles, clearAll, counts, QUICK_EXIT_URL };

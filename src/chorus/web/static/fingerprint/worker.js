@@ -4,8 +4,8 @@
  *
  * Messages in:  {type: 'limits', limits: {maxPixels, maxSide, maxBytes, maxJpegScans}}
  *               {type: 'file', id, file: File|Blob, name, decoder?: 'auto'|'browser'}
- * Messages out: {type: 'result', id, record}  record as `chorus hash` writes it
- *               {type: 'error', id, code, message}
+ * Messages out: {type: 'result', id, record, elapsedMs}  record as `chorus hash` writes it
+ *               {type: 'error', id, code, message, elapsedMs}
  *
  * Per file: the header is sniffed and its declared size checked before any decoding;
  * SHA-256 (WebCrypto) and MD5 of the bytes; then pixels -> PDQ (pdq.js) in strips, so at
@@ -40,6 +40,7 @@ async function pump() {
   busy = true;
   while (queue.length) {
     const job = queue.shift();
+    const started = performance.now();
     let reply;
     try {
       const record = await fingerprintFile(job.file, job.name, job.decoder || 'auto');
@@ -55,6 +56,7 @@ async function pump() {
             : 'This file could not be read as a photo. It may be damaged, or in a form this browser cannot open.',
       };
     }
+    reply.elapsedMs = performance.now() - started;
     self.postMessage(reply);
   }
   busy = false;
