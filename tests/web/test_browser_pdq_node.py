@@ -235,3 +235,31 @@ def test_sizes_are_checked_from_the_header_before_decoding(
     with Image.open(photos[0]) as image:
         assert answers["photo.jpg"]["info"]["width"] == image.width
         assert answers["photo.jpg"]["info"]["height"] == image.height
+    assert answers["photo.jpg"]["complete"] is True
+
+
+def test_incomplete_jpegs_are_told_apart_from_complete_ones(
+    tmp_path: Path, photos: list[Path]
+) -> None:
+    data = photos[3].read_bytes()
+    with Image.open(photos[3]) as image:
+        thumb = io.BytesIO()
+        image.resize((80, 106)).save(thumb, "JPEG")
+    # An APP1 segment holding a whole JPEG (with its own end marker) before the first scan.
+    app1 = b"Exif\x00\x00" + thumb.getvalue()
+    with_thumbnail = data[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + data[2:]
+    rng = np.random.default_rng(2)
+    video = rng.integers(0, 256, 3_000_000, dtype=np.uint8).tobytes().replace(b"\xff\xd9", b"")
+    cases = {
+        "whole.jpg": (data, True),
+        "half.jpg": (data[: len(data) // 2], False),
+        "no-end-marker.jpg": (data[:-2], False),
+        "motion-photo.jpg": (data + video, True),  # a phone's video appended after the end
+        "thumbnail-whole.jpg": (with_thumbnail, True),
+        "thumbnail-cut.jpg": (with_thumbnail[: len(with_thumbnail) - 4000], False),
+    }
+    for name, (content, _) in cases.items():
+        (tmp_path / name).write_bytes(content)
+    answers = run_node([{"op": "inspect", "file": str(tmp_path / n)} for n in cases])
+    for (name, (_, complete)), got in zip(cases.items(), answers, strict=True):
+        assert got["complete"] is complete, name

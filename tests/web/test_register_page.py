@@ -127,6 +127,9 @@ def test_no_photo_leaves_the_page(
             assert len(data) > fingerprints_size / 4  # a photo would be noticed by size, too
             for run in distinctive_runs(data):
                 assert run not in body and run.decode("latin-1") not in request.url
+    # The capture covers the worker's own requests (its scripts), not just the page's.
+    fetched = {urlsplit(r.url).path for r in requests}
+    assert "/static/fingerprint/pdq.js" in fetched and "/static/fingerprint/png.js" in fetched
     posts = [r for r in requests if r.method != "GET"]
     assert [urlsplit(r.url).path for r in posts] == ["/case-send-test"]
     body = json.loads(sent[0])

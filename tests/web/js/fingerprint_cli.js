@@ -6,7 +6,7 @@
  *   {op: 'pixels', raw, width, height, channels} -> {hash, quality, dihedral}
  *   {op: 'png', file}    -> {width, height, rgbSha256, hash, quality, dihedral}
  *   {op: 'md5', file}    -> {md5}
- *   {op: 'inspect', file, limits?} -> {info} | {code, message}
+ *   {op: 'inspect', file, limits?} -> {info, complete} | {code, message}
  */
 'use strict';
 const fs = require('fs');
@@ -56,7 +56,7 @@ async function run(job) {
         const limits = job.limits ? { ...INFO.DEFAULT_LIMITS, ...job.limits } : INFO.DEFAULT_LIMITS;
         const info = INFO.inspect(bytes.subarray(0, 65536), bytes.length, limits);
         INFO.checkJpegScans(info, bytes, limits);
-        return { info };
+        return { info, complete: info.format === 'JPEG' ? INFO.jpegIsComplete(bytes) : null };
       } catch (err) {
         if (!(err instanceof INFO.ImageRefused)) throw err;
         return { code: err.code, message: err.message };

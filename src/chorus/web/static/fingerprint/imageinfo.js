@@ -189,6 +189,42 @@
     }
   }
 
+  /**
+   * Whether a JPEG is complete: an end-of-image marker somewhere after its first scan
+   * begins. Inside scan data 0xFF is always stuffed, so 0xFF 0xD9 there is the real end;
+   * an EXIF thumbnail's own end marker sits before the first scan and does not count, and
+   * data appended after the end (a phone's motion-photo video) does no harm.
+   */
+  function jpegIsComplete(bytes) {
+    let i = 2;
+    let scan = -1;
+    while (i + 4 <= bytes.length) {
+      if (bytes[i] !== 0xff) {
+        i++; // stray bytes between segments: decoders skip them too
+        continue;
+      }
+      const marker = bytes[i + 1];
+      if (marker === 0xff) {
+        i++;
+        continue;
+      }
+      if (marker === 0xda) {
+        scan = i;
+        break;
+      }
+      if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+        i += 2;
+        continue;
+      }
+      i += 2 + be16(bytes, i + 2);
+    }
+    if (scan < 0) return false;
+    for (let k = bytes.length - 2; k > scan; k--) {
+      if (bytes[k] === 0xff && bytes[k + 1] === 0xd9) return true;
+    }
+    return false;
+  }
+
   /** The orientation tag (1..8) in TIFF-structured EXIF bytes, or 1. */
   function exifOrientation(tiff) {
     try {
@@ -211,5 +247,5 @@
     return 1;
   }
 
-  return { DEFAULT_LIMITS, ImageRefused, inspect, countJpegScans, checkJpegScans, exifOrientation };
+  return { DEFAULT_LIMITS, ImageRefused, inspect, countJpegScans, checkJpegScans, jpegIsComplete, exifOrientation };
 });

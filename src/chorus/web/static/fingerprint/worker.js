@@ -71,7 +71,7 @@ async function fingerprintFile(file, name, decoder) {
   const info = ChorusImageInfo.inspect(head, file.size, limits);
   const bytes = new Uint8Array(await file.arrayBuffer());
   ChorusImageInfo.checkJpegScans(info, bytes, limits);
-  if (info.format === 'JPEG' && !hasJpegEnd(bytes)) {
+  if (info.format === 'JPEG' && !ChorusImageInfo.jpegIsComplete(bytes)) {
     throw new ImageRefused(
       'unreadable_media',
       'This image file is incomplete (it ends too early), so it cannot be read. A complete copy of the file will work.'
@@ -90,16 +90,6 @@ async function fingerprintFile(file, name, decoder) {
     dihedral: pdq.dihedral,
     method: 'browser',
   };
-}
-
-/** A complete JPEG has an end-of-image marker after its first scan (browsers would fill
- * a truncated one with grey and hash that; the Python side refuses it, so does this). */
-function hasJpegEnd(bytes) {
-  const end = bytes.length;
-  for (let i = end - 2; i >= Math.max(0, end - 65536); i--) {
-    if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
-  }
-  return false;
 }
 
 async function pdqOfPng(bytes) {
