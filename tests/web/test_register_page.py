@@ -357,3 +357,55 @@ def test_fifty_photos_in_one_go_with_bounded_memory(
     print(f"chromium RSS after 5 photos {after_five / 2**20:.0f} MiB, "
           f"peak over 50 {peak['value'] / 2**20:.0f} MiB")  # fmt: skip
     assert growth < 250 * 2**20, f"memory grew by {growth / 2**20:.0f} MiB over 50 photos"
+
+
+@pytest.mark.browser
+def test_send_button_follows_the_contract(
+    context: BrowserContext, page_server: str, photos: list[Path]
+) -> None:
+    """The send step as the survivor portal will render it (issue 4): same page, send_url set.
+
+    The portal's endpoint does not exist yet, so the test renders the page's own template
+    with a send address and answers the POST itself; scripts come from the real server.
+    """
+    from starlette.requests import Request as StarletteRequest
+
+    from chorus.web.pages.register import REGISTER_CSP, TEMPLATES
+
+    scope = {"type": "http", "method": "GET", "path": "/register", "headers": [], "app": None}
+    html = TEMPLATES.get_template("register.html").render(
+        request=StarletteRequest(scope), max_pixels=100_000_000, max_side=65535,
+        max_bytes=2**28, max_jpeg_scans=256, send_url="/case-send-test",
+    )  # fmt: skip
+    context.route(
+        f"{page_server}/register-with-send",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="text/html",
+            body=html,
+            headers={"Content-Security-Policy": REGISTER_CSP},
+        ),
+    )
+    sent: list[dict[str, Any]] = []
+
+    def answer(route: Route) -> None:
+        sent.append(json.loads(route.request.post_data_buffer or b"{}"))
+        route.fulfill(status=201, content_type="application/json", body='{"added": 2}')
+
+    context.route(f"{page_server}/case-send-test", answer)
+    page = context.new_page()
+    page.goto(f"{page_server}/register-with-send")
+    page.set_input_files("#pick-photos", [str(photos[30]), str(photos[31])])
+    wait_until_done(page, 2)
+    page.get_by_role("button", name="Send fingerprints to my case").click()
+    page.wait_for_function(
+        "() => document.getElementById('send-status').textContent.startsWith('Sent')"
+    )
+    assert (
+        page.locator("#send-status").inner_text() == "Sent. 2 fingerprints were added to your case."
+    )
+    assert len(sent) == 1
+    assert [r["path"] for r in sent[0]["fingerprints"]] == [photos[30].name, photos[31].name]
+    assert set(sent[0]["fingerprints"][0]) == {
+        "path", "sha256", "md5", "pdq", "quality", "usable", "dihedral", "method"
+    }  # fmt: skip
