@@ -121,15 +121,23 @@
         const users = this.rowUsers[this.nextRow++];
         if (!users) continue;
         let p = k * width * channels;
+        // The first grid row that reads this image row is added to while luma is made.
+        const first = users[0] * width;
+        const w0 = users[1];
         if (channels === 1) {
-          for (let x = 0; x < width; x++) luma[x] = pixels[p + x];
+          for (let x = 0; x < width; x++) {
+            luma[x] = pixels[p + x];
+            acc[first + x] += w0 * luma[x];
+          }
         } else {
           for (let x = 0; x < width; x++, p += channels) {
             // As Chorus's Python path: Rec. 601 weights, rounded through float32.
-            luma[x] = Math.fround(pixels[p] * 0.299 + pixels[p + 1] * 0.587 + pixels[p + 2] * 0.114);
+            const v = Math.fround(pixels[p] * 0.299 + pixels[p + 1] * 0.587 + pixels[p + 2] * 0.114);
+            luma[x] = v;
+            acc[first + x] += w0 * v;
           }
         }
-        for (let u = 0; u < users.length; u += 2) {
+        for (let u = 2; u < users.length; u += 2) {
           const base = users[u] * width;
           const wgt = users[u + 1];
           for (let x = 0; x < width; x++) acc[base + x] += wgt * luma[x];
