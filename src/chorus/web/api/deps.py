@@ -23,7 +23,9 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+#: scope="function": the transaction commits before the response is sent, so a client that
+#: got "revoked" or "withdrawn" back can rely on it (the default scope commits afterwards).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_index(request: Request) -> BankIndex:
