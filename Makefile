@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgresql bench clean system-deps
+.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgresql bench clean system-deps browser-deps
 
 # Debian packages the set-up needs when they are missing: venv support, and a C++ compiler
 # with the Python headers (pdqhash, Meta's PDQ core, is built from source by pip).
@@ -17,6 +17,18 @@ system-deps:
 	$(PYTHON) -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	command -v g++ >/dev/null 2>&1 || missing="$$missing g++"; \
 	$(PYTHON) -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' || missing="$$missing python3-dev"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing from Debian:$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# The page tests and the browser benchmark drive Debian's Chromium (Playwright never
+# downloads a browser here) and run the page's fingerprinting scripts in Node.
+browser-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing from Debian:$$missing"; \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
@@ -53,7 +65,7 @@ typecheck: $(VENV)/.installed-test
 # scripts/pytest.sh turns pytest's "no tests collected" (exit 5) into a failure.
 pytest: pytest-sqlite pytest-postgresql
 
-pytest-sqlite: $(VENV)/.installed-test
+pytest-sqlite: $(VENV)/.installed-test browser-deps
 	CHORUS_TEST_DATABASE_URL= scripts/pytest.sh
 
 pytest-postgresql: $(VENV)/.installed-test
@@ -61,8 +73,9 @@ pytest-postgresql: $(VENV)/.installed-test
 
 test: lint typecheck pytest
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test browser-deps
 	$(BIN)/python benchmarks/bench_fingerprint.py
+	$(BIN)/python benchmarks/bench_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache  # never ./var: it holds the bank

@@ -57,6 +57,16 @@ def pytest_report_header() -> str:
     return "database backend: sqlite"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests exercise pages that use no tables: run them in the SQLite pass only."""
+    if not POSTGRES_URL:
+        return
+    skip = pytest.mark.skip(reason="browser test: needs no database, runs in the SQLite pass")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def backend() -> str:
     return "postgresql" if POSTGRES_URL else "sqlite"

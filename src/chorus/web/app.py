@@ -7,9 +7,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +29,10 @@ from chorus.store.engine import make_engine, ping
 from chorus.store.session import session_factory, transaction
 from chorus.web.api import admin as admin_api
 from chorus.web.api import matching as matching_api
+from chorus.web.pages import register as register_page
+
+#: Page assets (the browser fingerprinting scripts among them), served by Chorus itself.
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +142,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.include_router(matching_api.router)
     app.include_router(admin_api.router)
+    app.include_router(register_page.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")
     async def security_headers(
@@ -144,6 +152,8 @@ def create_app(settings: Settings) -> FastAPI:
         response = await call_next(request)
         if request.url.path == "/docs":
             response.headers["Content-Security-Policy"] = DOCS_CSP
+        # Pages that need their own policy (chorus.web.pages) set it on their response;
+        # setdefault below keeps it. Everything else, /api included, gets the default.
         if request.url.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         for name, value in SECURITY_HEADERS.items():
