@@ -180,3 +180,15 @@ class CasesError(ChorusError):
     """A report, classification or link was refused."""
 
     code = "cases_error"
+
+
+class SignInError(SecurityError):
+    """A case reference and PIN did not match (never says which), or too many attempts."""
+
+    code = "sign_in_failed"
+
+
+class SessionError(SecurityError):
+    """No valid signed-in session, or its CSRF token is missing or wrong."""
+
+    code = "session_required"

@@ -360,52 +360,53 @@ def test_fifty_photos_in_one_go_with_bounded_memory(
 
 
 @pytest.mark.browser
-def test_send_button_follows_the_contract(
+def test_a_survivor_reports_signs_in_and_sends_fingerprints(
     context: BrowserContext, page_server: str, photos: list[Path]
 ) -> None:
-    """The send step as the survivor portal will render it (issue 4): same page, send_url set.
-
-    The portal's endpoint does not exist yet, so the test renders the page's own template
-    with a send address and answers the POST itself; scripts come from the real server.
-    """
-    from starlette.requests import Request as StarletteRequest
-
-    from chorus.web.pages.register import REGISTER_CSP, TEMPLATES
-
-    scope = {"type": "http", "method": "GET", "path": "/register", "headers": [], "app": None}
-    html = TEMPLATES.get_template("register.html").render(
-        request=StarletteRequest(scope), max_pixels=100_000_000, max_side=65535,
-        max_bytes=2**28, max_jpeg_scans=256, send_url="/case-send-test",
+    """File a report, get a reference, sign in with it and the PIN, send fingerprints from
+    the page: they reach the bank under the case, and only fingerprints left the page."""
+    api = context.request
+    filed = api.post(
+        f"{page_server}/api/v1/reports",
+        data={"answers": {"what_was_shared": "Photos of me on a board thread",
+                          "urls": ["https://board.example/b/thread/1"]},
+              "pin": "483920"},
     )  # fmt: skip
-    context.route(
-        f"{page_server}/register-with-send",
-        lambda route: route.fulfill(
-            status=200,
-            content_type="text/html",
-            body=html,
-            headers={"Content-Security-Policy": REGISTER_CSP},
-        ),
-    )
-    sent: list[dict[str, Any]] = []
-
-    def answer(route: Route) -> None:
-        sent.append(json.loads(route.request.post_data_buffer or b"{}"))
-        route.fulfill(status=201, content_type="application/json", body='{"added": 2}')
-
-    context.route(f"{page_server}/case-send-test", answer)
+    assert filed.status == 201, filed.text()
+    reference = filed.json()["reference"]
+    assert reference in filed.json()["message"] and "cannot recover" in filed.json()["message"]
+    api.delete(f"{page_server}/api/v1/survivor/session")
+    wrong = api.post(f"{page_server}/api/v1/survivor/session",
+                     data={"reference": reference, "pin": "000000"})  # fmt: skip
+    unknown = api.post(f"{page_server}/api/v1/survivor/session",
+                       data={"reference": "CH-XXXX-XXXX", "pin": "483920"})  # fmt: skip
+    assert wrong.status == unknown.status == 401
+    assert wrong.json()["title"] == unknown.json()["title"]  # never says which part was wrong
     page = context.new_page()
-    page.goto(f"{page_server}/register-with-send")
+    page.goto(f"{page_server}/register")
+    assert page.get_by_role("button", name="Send fingerprints to my case").count() == 0
+    signed = api.post(f"{page_server}/api/v1/survivor/session",
+                      data={"reference": reference.lower(), "pin": "483920"})  # fmt: skip
+    assert signed.ok
+    posted: list[bytes] = []
+    page.on(
+        "request",
+        lambda r: posted.append(r.post_data_buffer or b"") if r.method == "POST" else None,
+    )
+    page.goto(f"{page_server}/register")
     page.set_input_files("#pick-photos", [str(photos[30]), str(photos[31])])
     wait_until_done(page, 2)
     page.get_by_role("button", name="Send fingerprints to my case").click()
     page.wait_for_function(
         "() => document.getElementById('send-status').textContent.startsWith('Sent')"
     )
-    assert (
-        page.locator("#send-status").inner_text() == "Sent. 2 fingerprints were added to your case."
+    assert page.locator("#send-status").inner_text() == (
+        "Sent. 2 fingerprints were added to your case."
     )
-    assert len(sent) == 1
-    assert [r["path"] for r in sent[0]["fingerprints"]] == [photos[30].name, photos[31].name]
-    assert set(sent[0]["fingerprints"][0]) == {
-        "path", "sha256", "md5", "pdq", "quality", "usable", "dihedral", "method"
-    }  # fmt: skip
+    assert len(posted) == 1 and len(posted[0]) < 8000
+    for photo in (photos[30], photos[31]):
+        assert photo.read_bytes()[2000:2032] not in posted[0]
+    # a forged request without the page's CSRF token is refused
+    forged = api.post(f"{page_server}/api/v1/survivor/fingerprints",
+                      data={"fingerprints": []})  # fmt: skip
+    assert forged.status == 401

@@ -24,3 +24,15 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SurvivorCredential(Base):
+    """A case reference's PIN (argon2id) and its failed attempts, for the survivor portal."""
+
+    __tablename__ = "survivor_credentials"
+
+    reference: Mapped[str] = mapped_column(String(20), primary_key=True)
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

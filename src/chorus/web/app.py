@@ -20,15 +20,18 @@ from chorus import __version__, errors
 from chorus.config import Settings
 from chorus.errors import ChorusError
 from chorus.evidence import tree_heads
+from chorus.evidence.keys import KeyRing
 from chorus.matching.lookup import BankIndex
 from chorus.matching.quarantine import QuarantinePolicy
 from chorus.monitor.runner import BackgroundMonitor
 from chorus.security.api_keys import RateLimiter
+from chorus.security.survivor_auth import SessionSigner
 from chorus.store import migrate
 from chorus.store.engine import make_engine, ping
 from chorus.store.session import session_factory, transaction
 from chorus.web.api import admin as admin_api
 from chorus.web.api import matching as matching_api
+from chorus.web.api import survivor as survivor_api
 from chorus.web.pages import register as register_page
 
 #: Page assets (the browser fingerprinting scripts among them), served by Chorus itself.
@@ -64,6 +67,9 @@ STATUS = {
     errors.InvalidSignalError: 422,
     errors.LowQualitySignalError: 422,
     errors.AccessDeniedError: 403,
+    errors.SignInError: 401,
+    errors.SessionError: 401,
+    errors.CasesError: 422,
     errors.CaptureNotFoundError: 404,
     errors.EvidenceShreddedError: 410,
     errors.CaptureTooLargeError: 413,
@@ -136,12 +142,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.rate_limiter = RateLimiter()
+    app.state.keyring = KeyRing(settings)
+    app.state.session_signer = SessionSigner(settings.effective_secret_key)
     app.state.quarantine_policy = QuarantinePolicy(
         max_distinct_items=settings.quarantine_threshold,
         window=timedelta(seconds=settings.quarantine_window_s),
     )
     app.include_router(matching_api.router)
     app.include_router(admin_api.router)
+    app.include_router(survivor_api.router)
     app.include_router(register_page.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -163,7 +172,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(ChorusError)
     async def chorus_error(_request: Request, exc: ChorusError) -> JSONResponse:
         status = _status_for(exc)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        bearer = isinstance(exc, errors.InvalidApiKeyError)
+        headers = {"WWW-Authenticate": "Bearer"} if bearer else None
         return JSONResponse(
             status_code=status,
             media_type="application/problem+json",

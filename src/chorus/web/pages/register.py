@@ -21,6 +21,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from chorus.config import Settings
+from chorus.errors import SessionError
+from chorus.security.survivor_auth import COOKIE
 
 TEMPLATES: Final = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
@@ -41,6 +43,10 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 def register_page(request: Request) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     limits = settings.fingerprint_limits()
+    try:  # signed in (reference + PIN): fingerprints can be sent to the case
+        survivor = request.app.state.session_signer.read(request.cookies.get(COOKIE))
+    except SessionError:
+        survivor = None
     response = TEMPLATES.TemplateResponse(
         request,
         "register.html",
@@ -49,7 +55,8 @@ def register_page(request: Request) -> HTMLResponse:
             "max_side": limits.max_side,
             "max_bytes": limits.max_bytes,
             "max_jpeg_scans": limits.max_jpeg_scans,
-            "send_url": None,  # set by the survivor portal once it exists (issue 4)
+            "send_url": "/api/v1/survivor/fingerprints" if survivor else None,
+            "csrf_token": survivor.csrf_token if survivor else None,
         },
     )
     response.headers["Content-Security-Policy"] = REGISTER_CSP

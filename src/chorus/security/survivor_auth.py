@@ -1,0 +1,136 @@
+"""Survivors sign in with their case reference and a PIN they chose.
+
+- PINs are hashed with argon2id (argon2-cffi); a wrong reference costs the same time as a
+  wrong PIN (a dummy hash is checked), and the answer never says which part was wrong.
+- After 5 failed attempts a reference is locked for 1 minute, doubling with each further
+  failure up to a day. Unknown references are counted the same way, in memory, so the
+  answers do not reveal whether a reference exists.
+- A signed-in session is a signed, time-limited cookie (itsdangerous) holding the
+  reference and a CSRF token that every change must send back in ``X-CSRF-Token``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from chorus.errors import SessionError, SignInError
+from chorus.security.models import SurvivorCredential
+from chorus.store.base import utcnow
+
+FREE_ATTEMPTS = 5
+MAX_LOCK = timedelta(days=1)
+SESSION_MAX_AGE_S = 30 * 60
+COOKIE = "chorus_survivor"
+_PIN = re.compile(r"^\d{6,12}$")
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+_DUMMY = _HASHER.hash("000000-not-a-pin")
+_WRONG = "That case reference and PIN do not match. Please check both and try again."
+
+
+def check_pin_format(pin: str) -> None:
+    if not _PIN.match(pin):
+        raise SignInError("Choose a PIN of 6 to 12 digits.")
+
+
+def set_pin(session: Session, reference: str, pin: str) -> None:
+    check_pin_format(pin)
+    row = session.get(SurvivorCredential, reference)
+    if row is None:
+        session.add(SurvivorCredential(reference=reference, pin_hash=_HASHER.hash(pin), failures=0))
+    else:
+        row.pin_hash, row.failures, row.locked_until = _HASHER.hash(pin), 0, None
+    session.flush()
+
+
+def _lock_for(failures: int) -> timedelta:
+    return min(MAX_LOCK, timedelta(minutes=2 ** (failures - FREE_ATTEMPTS)))
+
+
+class _UnknownReferences:
+    """Failed attempts on references that do not exist, so they lock like real ones."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._failures: dict[str, tuple[int, datetime | None]] = {}
+        self._lock = threading.Lock()
+        self._limit = limit
+
+    def locked(self, reference: str, now: datetime) -> bool:
+        _count, until = self._failures.get(reference, (0, None))
+        return until is not None and until > now
+
+    def fail(self, reference: str, now: datetime) -> None:
+        with self._lock:
+            if len(self._failures) >= self._limit:
+                self._failures.clear()
+            count = self._failures.get(reference, (0, None))[0] + 1
+            until = now + _lock_for(count) if count >= FREE_ATTEMPTS else None
+            self._failures[reference] = (count, until)
+
+
+_UNKNOWN = _UnknownReferences()
+
+
+def sign_in(session: Session, reference: str, pin: str) -> str:
+    """The reference, if ``pin`` is right and the reference is not locked; else SignInError."""
+    now = utcnow()
+    reference = reference.strip().upper()
+    row = session.get(SurvivorCredential, reference) if len(reference) <= 20 else None
+    locked = (row.locked_until is not None and row.locked_until > now) if row else (
+        _UNKNOWN.locked(reference, now)
+    )  # fmt: skip
+    try:
+        ok = _HASHER.verify(row.pin_hash if row else _DUMMY, pin) and row is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if locked:
+        raise SignInError("Too many attempts. Please wait a few minutes, then try again.")
+    if not ok:
+        if row is None:
+            _UNKNOWN.fail(reference, now)
+        else:
+            row.failures += 1
+            if row.failures >= FREE_ATTEMPTS:
+                row.locked_until = now + _lock_for(row.failures)
+        raise SignInError(_WRONG)
+    assert row is not None
+    row.failures, row.locked_until = 0, None
+    return reference
+
+
+@dataclass(frozen=True)
+class SurvivorSession:
+    reference: str
+    csrf_token: str
+
+    def check_csrf(self, token: str | None) -> None:
+        if not token or not hmac.compare_digest(token, self.csrf_token):
+            raise SessionError("This page has expired. Please reload it and try again.")
+
+
+class SessionSigner:
+    def __init__(self, secret: str) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="chorus-survivor-session")
+
+    def issue(self, reference: str) -> tuple[str, SurvivorSession]:
+        survivor = SurvivorSession(reference, secrets.token_urlsafe(24))
+        cookie = self._serializer.dumps({"ref": survivor.reference, "csrf": survivor.csrf_token})
+        return cookie, survivor
+
+    def read(self, cookie: str | None) -> SurvivorSession:
+        if not cookie:
+            raise SessionError("Please sign in with your case reference and PIN.")
+        try:
+            data = self._serializer.loads(cookie, max_age=SESSION_MAX_AGE_S)
+        except BadSignature as exc:
+            raise SessionError("Your session has ended. Please sign in again.") from exc
+        return SurvivorSession(str(data["ref"]), str(data["csrf"]))
