@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -197,3 +198,25 @@ def links_of(session: Session, report_id: str) -> list[Link]:
             select(Link).where(or_(Link.report_a == report.id, Link.report_b == report.id))
         )
     )
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    when: datetime
+    text: str
+
+
+def timeline(session: Session, reference: str) -> list[TimelineItem]:
+    """What has happened in a case, in plain words, oldest first."""
+    case = session.scalar(select(Case).where(Case.reference == reference))
+    if case is None:
+        raise CasesError("No case has that reference.")
+    items = [TimelineItem(case.created_at, "Your case was opened and given its reference.")]
+    for report in session.scalars(select(Report).where(Report.case_id == case.id)):
+        items.append(TimelineItem(report.received_at, "We received your report."))
+        for row in session.scalars(
+            select(Classification).where(Classification.report_id == report.id)
+        ):
+            items.append(TimelineItem(row.recorded_at, "A caseworker recorded what happened "
+                                      "as a crime, so it can be investigated."))  # fmt: skip
+    return sorted(items, key=lambda item: item.when)

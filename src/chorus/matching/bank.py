@@ -202,3 +202,15 @@ def stats(session: Session) -> dict[str, object]:
         "entries": {k: int(v) for k, v in by_status.items()},
         "active_signals": {k: int(v) for k, v in by_type.items()},
     }
+
+
+def count_for_owner(session: Session, owner_id: str) -> int:
+    """How many items of this owner (a case) are protected now."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(BankEntry)
+            .where(BankEntry.owner_id == owner_id, BankEntry.status == ACTIVE)
+        )
+        or 0
+    )

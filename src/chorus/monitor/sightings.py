@@ -167,3 +167,29 @@ def apply_recheck(
         return True
     sighting.last_seen = now
     return False
+
+
+@dataclass(frozen=True)
+class Progress:
+    found: int
+    removed: int
+    still_up: int
+    last_found: datetime | None
+    last_removed: datetime | None
+
+
+def progress_for_owner(session: Session, owner_id: str) -> Progress:
+    """Counts and dates for a survivor: never URLs, never images."""
+    rows = session.execute(
+        select(Sighting.state, Sighting.first_seen, Sighting.removed_at).where(
+            Sighting.owner_id == owner_id
+        )
+    ).all()
+    removed = [r.removed_at for r in rows if r.state == REMOVED and r.removed_at]
+    return Progress(
+        found=len(rows),
+        removed=len(removed),
+        still_up=sum(1 for r in rows if r.state == PRESENT),
+        last_found=max((r.first_seen for r in rows), default=None),
+        last_removed=max(removed, default=None),
+    )
