@@ -17,26 +17,24 @@ from pathlib import Path
 
 from _results import machine, now, pin_to_one_core, write_section
 from chorus.fingerprint.benchmark import (
-    TRANSFORMS,
     Matcher,
     PdqDihedralMatcher,
     PdqMatcher,
+    RobustMatcher,
     csv_rows,
     markdown,
     run,
 )
+from chorus.fingerprint.benchmark.transforms import by_name
 
 DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"
 CSV = Path(__file__).with_name("robustness.csv")
 
 
-def matchers() -> list[Matcher]:
-    found: list[Matcher] = [PdqMatcher(), PdqDihedralMatcher()]
-    try:
-        from chorus.fingerprint.benchmark.matchers import RobustMatcher  # type: ignore[attr-defined]
-    except ImportError:
-        return found
-    return [*found, RobustMatcher()]
+def matchers(names: list[str] | None) -> list[Matcher]:
+    """The baselines (always, unless --only is given for a quick look) and Chorus robust."""
+    every: list[Matcher] = [PdqMatcher(), PdqDihedralMatcher(), RobustMatcher()]
+    return [m for m in every if not names or m.name in names]
 
 
 def main() -> None:
@@ -45,26 +43,29 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--only", action="append", help="run only this matcher (by name)")
+    parser.add_argument("--transform", action="append", help="run only this transform")
     args = parser.parse_args()
     core = pin_to_one_core()
     photos = sorted(args.photos.glob("*.jpg"))[: args.limit]
     started = time.perf_counter()
-    runs = run(photos, TRANSFORMS, matchers(), seed=args.seed)
+    transforms = by_name(args.transform)
+    runs = run(photos, transforms, matchers(args.only), seed=args.seed)
     elapsed = time.perf_counter() - started
-    table = markdown(runs, TRANSFORMS)
+    table = markdown(runs, transforms)
     body = (
         "## Robustness to re-posting (issue 9)\n\n"
         f"`benchmarks/bench_robustness.py --photos {args.photos.name} --seed {args.seed}"
         f"{f' --limit {args.limit}' if args.limit else ''}`, {now()}, {machine()}, pinned to "
-        f"core {core}; {len(photos)} photos x {len(TRANSFORMS)} transforms, {elapsed:.0f} s.\n"
+        f"core {core}; {len(photos)} photos x {len(transforms)} transforms, {elapsed:.0f} s.\n"
         "Recall is the share of copies whose minimum distance to their own photo's banked "
         "codes is within the matcher's threshold; a copy that cannot be fingerprinted counts "
         "as a miss. Per-transform counts are in `benchmarks/robustness.csv`.\n\n" + table
     )
     print(body)
-    if not args.no_write:
+    if not args.no_write and not args.only and not args.transform:
         write_section("robustness", body)
-        CSV.write_text(csv_rows(runs, TRANSFORMS))
+        CSV.write_text(csv_rows(runs, transforms))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,12 @@ import io
 from collections.abc import Sequence
 
 from chorus.fingerprint.benchmark.evaluate import MatcherRun, run, tail_estimate
-from chorus.fingerprint.benchmark.matchers import Matcher, PdqDihedralMatcher, PdqMatcher
+from chorus.fingerprint.benchmark.matchers import (
+    Matcher,
+    PdqDihedralMatcher,
+    PdqMatcher,
+    RobustMatcher,
+)
 from chorus.fingerprint.benchmark.transforms import HARD_FAMILIES, TRANSFORMS, Transform
 
 __all__ = [
@@ -29,6 +34,7 @@ __all__ = [
     "MatcherRun",
     "PdqDihedralMatcher",
     "PdqMatcher",
+    "RobustMatcher",
     "Transform",
     "csv_rows",
     "markdown",

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chorus.errors import FingerprintError
+from chorus.fingerprint import robust
 from chorus.fingerprint.hasher import fingerprint_bytes
 
 Codes = npt.NDArray[np.uint8]
@@ -64,3 +65,26 @@ class PdqDihedralMatcher(PdqMatcher):
 
     def bank(self, data: bytes) -> Codes:
         return hex_codes(self._pdq(data))
+
+
+class RobustMatcher:
+    """Chorus's robust signal: content-region hashes, a ladder of centred windows on the
+    bank side, rotation undone on the query side (:mod:`chorus.fingerprint.robust`)."""
+
+    name = "Chorus robust"
+    threshold = robust.THRESHOLD
+
+    def bank(self, data: bytes) -> Codes:
+        luma = _luma(data)
+        return EMPTY if luma is None else hex_codes([c for _n, c in robust.bank_codes(luma)])
+
+    def query(self, data: bytes) -> Codes:
+        luma = _luma(data)
+        return EMPTY if luma is None else hex_codes([c for _n, c in robust.query_codes(luma)])
+
+
+def _luma(data: bytes) -> robust.Luma | None:
+    try:
+        return robust.luma_for_hashing(data)
+    except FingerprintError:
+        return None

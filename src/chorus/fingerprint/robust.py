@@ -1,0 +1,223 @@
+"""The robust signal: PDQ-style hashes of the photo's content region and of its windows.
+
+PDQ hashes the whole frame, so it is blind to a border, a screenshot frame, a crop or a
+small rotation. This signal keeps PDQ's form (256 bits: the signs of 16x16 low-frequency
+DCT coefficients of a 64x64 luma grid against their median, so the exact index and every
+tool for PDQ hashes serve it too) but chooses *what* is hashed:
+
+* **Content region** (:mod:`chorus.fingerprint.region`): flat borders, letterboxing and
+  rotation fill are stripped, quiet margins of blurred fill are stripped where they meet a
+  sharp photo edge, and the photo inside a one-colour app frame (a phone screenshot) is
+  found. The same rules run on a banked photo and on a copy.
+* **Bank codes** (registered for a protected photo): the region's hash with its 8 flips
+  and rotations, and centred windows of the region on a ladder of scales (97% down to 67%
+  of each side), so a copy cropped around the centre lands within a rung of one of them.
+* **Query codes** (computed for a copy found later): the hash of each candidate region
+  (whole image, trimmed, framed) and, when the corners show the fill of a rotation, the
+  copy turned back and hashed in the largest ladder window inside what survived.
+
+A copy matches when any query code is within :data:`THRESHOLD` bits of any bank code.
+Nothing here keeps pixels: only the 256-bit codes leave this module.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from chorus.fingerprint import decode, region
+from chorus.fingerprint.decode import DEFAULT_LIMITS, Limits
+from chorus.fingerprint.region import Luma, Rect
+
+THRESHOLD: Final = 44
+GRID: Final = 64
+#: Centred windows registered for a banked photo, as the share of each side kept.
+LADDER: Final = tuple(round(1.0 - 0.03 * i, 2) for i in range(1, 12))
+#: Rotations are only undone between these angles (degrees); below, PDQ-style hashes cope.
+MIN_ANGLE, MAX_ANGLE = 0.8, 20.0
+
+#: Hashing works on luma whose shorter side is at least this (JPEGs are DCT-scaled down
+#: to it, other formats box-reduced), so large photos cost no more than small ones.
+WORKING_SIDE: Final = 256
+
+_U = np.arange(1, 17)
+_DCT: Final = np.sqrt(2 / GRID) * np.cos(
+    np.pi * _U[:, None] * (2 * np.arange(GRID)[None, :] + 1) / (2 * GRID)
+)
+_ODD: Final = np.where(_U % 2 == 1, -1.0, 1.0)
+DIHEDRAL: Final = ("", "t", "x", "tx", "y", "ty", "xy", "txy")
+
+
+@dataclass(frozen=True, slots=True)
+class RobustCodes:
+    """Named 256-bit codes as 64-hex strings: what is banked and what is looked up."""
+
+    bank: tuple[tuple[str, str], ...]
+    query: tuple[tuple[str, str], ...]
+
+
+def coefficients(luma: Luma, rect: Rect) -> npt.NDArray[np.float64]:
+    """16x16 DCT coefficients (frequencies 1..16) of ``rect`` box-resampled to 64x64."""
+    top, bottom, left, right = rect
+    image = Image.fromarray(luma.astype(np.float32), mode="F")
+    grid = np.asarray(
+        image.resize((GRID, GRID), Image.Resampling.BOX, box=(left, top, right, bottom)),
+        dtype=np.float64,
+    )
+    result: npt.NDArray[np.float64] = _DCT @ grid @ _DCT.T
+    return result
+
+
+def to_hex(coeffs: npt.NDArray[np.float64]) -> str:
+    bits = (coeffs > np.median(coeffs)).ravel()
+    return np.packbits(bits).tobytes().hex()
+
+
+def dihedral(coeffs: npt.NDArray[np.float64]) -> list[tuple[str, str]]:
+    """The hashes of the 8 flips and rotations, from the coefficients (no resampling):
+    mirroring the columns negates odd column frequencies, mirroring the rows odd row
+    frequencies, and transposing the image transposes the coefficients."""
+    out = []
+    for name in DIHEDRAL:
+        c = coeffs.T if "t" in name else coeffs
+        if "x" in name:
+            c = c * _ODD[None, :]
+        if "y" in name:
+            c = c * _ODD[:, None]
+        out.append((name, to_hex(c)))
+    return out
+
+
+def regions(luma: Luma) -> dict[str, Rect]:
+    """Candidate content regions, by name, without duplicates (first name wins)."""
+    whole = region.full(luma)
+    trimmed = region.trim_uniform(luma)
+    quiet = region.trim_quiet(luma, trimmed)
+    found: dict[str, Rect] = {"full": whole, "trim": trimmed, "main": quiet}
+    framed = region.find_framed(luma)
+    if framed is not None:
+        found["frame"] = framed
+    unique: dict[str, Rect] = {}
+    for name, rect in found.items():
+        if all(not _same(rect, r) for r in unique.values()):
+            unique[name] = rect
+    return unique
+
+
+def _same(a: Rect, b: Rect) -> bool:
+    height = max(a[1], b[1]) - min(a[0], b[0])
+    width = max(a[3], b[3]) - min(a[2], b[2])
+    return max(abs(x - y) for x, y in zip(a, b, strict=True)) <= 0.004 * max(height, width)
+
+
+def window(rect: Rect, scale: float) -> Rect:
+    top, bottom, left, right = rect
+    h, w = bottom - top, right - left
+    dy, dx = h * (1 - scale) / 2, w * (1 - scale) / 2
+    return (top + dy, bottom - dy, left + dx, right - dx)  # type: ignore[return-value]
+
+
+def bank_codes(luma: Luma) -> list[tuple[str, str]]:
+    """Codes registered for a protected photo (deduplicated, named)."""
+    found = regions(luma)
+    out: dict[str, str] = {}
+    for name, rect in found.items():
+        if name == "frame":
+            continue
+        for suffix, code in dihedral(coefficients(luma, rect)):
+            out.setdefault(code, f"{name}{'.' + suffix if suffix else ''}")
+    main = found.get("trim") or found["full"]
+    for scale in LADDER:
+        out.setdefault(to_hex(coefficients(luma, window(main, scale))), f"s{round(scale * 100)}")
+    return [(name, code) for code, name in out.items()]
+
+
+def query_codes(luma: Luma) -> list[tuple[str, str]]:
+    """Codes looked up for a copy found later (deduplicated, named)."""
+    out: dict[str, str] = {}
+    for name, rect in regions(luma).items():
+        out.setdefault(to_hex(coefficients(luma, rect)), name)
+    angle = rotation_angle(luma)
+    if angle is not None:
+        upright = np.asarray(
+            Image.fromarray(luma.astype(np.float32), mode="F").rotate(
+                -angle, resample=Image.Resampling.BILINEAR
+            ),
+            dtype=np.float64,
+        )
+        scale = _inside_scale(luma.shape, abs(angle))
+        if scale is not None:
+            rect = window(region.full(upright), scale)
+            out.setdefault(to_hex(coefficients(upright, rect)), f"rot{angle:+.1f}")
+    return [(name, code) for code, name in out.items()]
+
+
+def _inside_scale(shape: tuple[int, ...], degrees: float) -> float | None:
+    """The largest ladder scale whose centred window lies inside the unrotated content."""
+    h, w = shape[:2]
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    limit = min(w / (w * c + h * s), h / (w * s + h * c))
+    fitting = [x for x in LADDER if x <= limit - 0.01]
+    return max(fitting) if fitting else None
+
+
+def rotation_angle(luma: Luma, tolerance: float = 24.0) -> float | None:
+    """The angle (degrees, anticlockwise) a copy was rotated by on its own canvas, from the
+    four corner triangles of fill it leaves; None unless all four corners agree."""
+    h, w = luma.shape
+    angles, signs = [], []
+    for flip_rows, flip_cols in ((False, False), (False, True), (True, False), (True, True)):
+        corner = luma[::-1] if flip_rows else luma
+        corner = corner[:, ::-1] if flip_cols else corner
+        fill = corner[:2, :2].mean()
+        along = _run(np.abs(corner[0, : w // 2] - fill) < tolerance)
+        down = _run(np.abs(corner[: h // 2, 0] - fill) < tolerance)
+        if min(along, down) < 2 or along >= w // 2 or down >= h // 2:
+            return None
+        angles.append(math.degrees(math.atan(min(along, down) / max(along, down))))
+        # anticlockwise: top-left and bottom-right triangles are long along the rows
+        diagonal = flip_rows == flip_cols
+        signs.append(1 if (along > down) == diagonal else -1)
+    middle = float(np.median(angles))
+    if max(angles) - min(angles) > 1.5 or not MIN_ANGLE <= middle <= MAX_ANGLE:
+        return None
+    if abs(sum(signs)) < 4:
+        return None
+    return middle * (1 if sum(signs) > 0 else -1)
+
+
+def _run(mask: npt.NDArray[np.bool_]) -> int:
+    misses = np.flatnonzero(~mask)
+    return int(misses[0]) if len(misses) else len(mask)
+
+
+def luma_for_hashing(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Luma:
+    """Upright luma of an encoded image, reduced for hashing (never below WORKING_SIDE)."""
+    image = decode.open_image(data, limits)
+    tag = decode.orientation(image)
+    width, height = image.size
+    k = 1
+    while k < 8 and min(width, height) // (2 * k) >= WORKING_SIDE:
+        k *= 2
+    luma = None
+    if image.format in decode.JPEG_FORMATS and image.mode in ("RGB", "L"):
+        luma = decode.jpeg_luma_reduced(data, width, height, k) if k > 1 else None
+    if luma is None:
+        decode.load(image)
+        gray = image.convert("L") if image.mode != "L" else image
+        if k > 1:
+            gray = gray.reduce(k)
+        luma = np.asarray(gray, dtype=np.float64)
+    from_cols, rows_flipped, cols_flipped = decode.AXES[tag]
+    if from_cols:
+        luma = luma.T
+    if rows_flipped:
+        luma = luma[::-1, :]
+    if cols_flipped:
+        luma = luma[:, ::-1]
+    return np.ascontiguousarray(luma)
