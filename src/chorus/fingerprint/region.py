@@ -17,6 +17,7 @@ photo's own plain edge (a white sky, a black night) trims it on both sides alike
 
 from __future__ import annotations
 
+import itertools
 from typing import Final
 
 import numpy as np
@@ -134,7 +135,7 @@ def _longest_run(mask: npt.NDArray[np.bool_], gap: int) -> tuple[int, int] | Non
     """The longest run of True, forgiving runs of False up to ``gap`` long inside it."""
     filled = mask.copy()
     hits = np.flatnonzero(mask)
-    for a, b in zip(hits[:-1], hits[1:], strict=True):
+    for a, b in itertools.pairwise(hits):
         if 1 < b - a <= gap + 1:
             filled[a:b] = True
     best: tuple[int, int] | None = None

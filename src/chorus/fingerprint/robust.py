@@ -30,17 +30,26 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from chorus.errors import UnreadableMediaError
 from chorus.fingerprint import decode, region
 from chorus.fingerprint.decode import DEFAULT_LIMITS, Limits
 from chorus.fingerprint.region import Luma, Rect
 
+#: Match when some query code is within this many bits of some bank code (see
+#: ``docs/robust-matching.md`` for how it was chosen and the false-match estimate).
 THRESHOLD: Final = 44
+#: Bumped whenever the codes for the same image would change; recorded with them.
+VERSION: Final = 1
+#: Images smaller than this on either side are not hashed (too little detail).
+MIN_SIDE: Final = 32
 GRID: Final = 64
 #: Centred windows registered for a banked photo, as the share of each side kept.
 LADDER: Final = tuple(round(1.0 - 0.03 * i, 2) for i in range(1, 12))
 #: Rotations are only undone between these angles (degrees); below, PDQ-style hashes cope.
 MIN_ANGLE, MAX_ANGLE = 0.8, 20.0
 
+#: A sub-pixel rectangle (top, bottom, left, right), like :data:`Rect`.
+Box = tuple[float, float, float, float]
 #: Hashing works on luma whose shorter side is at least this (JPEGs are DCT-scaled down
 #: to it, other formats box-reduced), so large photos cost no more than small ones.
 WORKING_SIDE: Final = 256
@@ -60,8 +69,27 @@ class RobustCodes:
     bank: tuple[tuple[str, str], ...]
     query: tuple[tuple[str, str], ...]
 
+    def as_record(self) -> dict[str, object]:
+        return {
+            "version": VERSION,
+            "bank": [[name, code] for name, code in self.bank],
+            "query": [code for _name, code in self.query],
+        }
 
-def coefficients(luma: Luma, rect: Rect) -> npt.NDArray[np.float64]:
+
+def codes_for(luma: Luma) -> RobustCodes | None:
+    """Bank and query codes of upright luma; None when it is too small to hash."""
+    if min(luma.shape) < MIN_SIDE:
+        return None
+    return RobustCodes(bank=tuple(bank_codes(luma)), query=tuple(query_codes(luma)))
+
+
+def codes_from_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> RobustCodes | None:
+    """Bank and query codes of an encoded image (decoded once more, at reduced size)."""
+    return codes_for(luma_for_hashing(data, limits))
+
+
+def coefficients(luma: Luma, rect: Box) -> npt.NDArray[np.float64]:
     """16x16 DCT coefficients (frequencies 1..16) of ``rect`` box-resampled to 64x64."""
     top, bottom, left, right = rect
     image = Image.fromarray(luma.astype(np.float32), mode="F")
@@ -115,11 +143,24 @@ def _same(a: Rect, b: Rect) -> bool:
     return max(abs(x - y) for x, y in zip(a, b, strict=True)) <= 0.004 * max(height, width)
 
 
-def window(rect: Rect, scale: float) -> Rect:
+def halves(rect: Box) -> dict[str, Box]:
+    """The top, bottom, left and right halves of a region (an overlay on one half leaves
+    the other intact)."""
+    top, bottom, left, right = rect
+    mid_y, mid_x = (top + bottom) / 2, (left + right) / 2
+    return {
+        "top": (top, mid_y, left, right),
+        "bottom": (mid_y, bottom, left, right),
+        "left": (top, bottom, left, mid_x),
+        "right": (top, bottom, mid_x, right),
+    }
+
+
+def window(rect: Box, scale: float) -> Box:
     top, bottom, left, right = rect
     h, w = bottom - top, right - left
     dy, dx = h * (1 - scale) / 2, w * (1 - scale) / 2
-    return (top + dy, bottom - dy, left + dx, right - dx)  # type: ignore[return-value]
+    return (top + dy, bottom - dy, left + dx, right - dx)
 
 
 def bank_codes(luma: Luma) -> list[tuple[str, str]]:
@@ -134,14 +175,20 @@ def bank_codes(luma: Luma) -> list[tuple[str, str]]:
     main = found.get("trim") or found["full"]
     for scale in LADDER:
         out.setdefault(to_hex(coefficients(luma, window(main, scale))), f"s{round(scale * 100)}")
+    for name, part in halves(main).items():
+        out.setdefault(to_hex(coefficients(luma, part)), name)
     return [(name, code) for code, name in out.items()]
 
 
 def query_codes(luma: Luma) -> list[tuple[str, str]]:
     """Codes looked up for a copy found later (deduplicated, named)."""
     out: dict[str, str] = {}
-    for name, rect in regions(luma).items():
+    found = regions(luma)
+    for name, rect in found.items():
         out.setdefault(to_hex(coefficients(luma, rect)), name)
+    primary = next(found[k] for k in ("frame", "main", "trim", "full") if k in found)
+    for name, part in halves(primary).items():
+        out.setdefault(to_hex(coefficients(luma, part)), name)
     angle = rotation_angle(luma)
     if angle is not None:
         upright = np.asarray(
@@ -152,8 +199,8 @@ def query_codes(luma: Luma) -> list[tuple[str, str]]:
         )
         scale = _inside_scale(luma.shape, abs(angle))
         if scale is not None:
-            rect = window(region.full(upright), scale)
-            out.setdefault(to_hex(coefficients(upright, rect)), f"rot{angle:+.1f}")
+            inside = window(region.full(upright), scale)
+            out.setdefault(to_hex(coefficients(upright, inside)), f"rot{angle:+.1f}")
     return [(name, code) for code, name in out.items()]
 
 
@@ -209,7 +256,11 @@ def luma_for_hashing(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Luma:
         luma = decode.jpeg_luma_reduced(data, width, height, k) if k > 1 else None
     if luma is None:
         decode.load(image)
-        gray = image.convert("L") if image.mode != "L" else image
+        try:  # as for PDQ: alpha dropped, deep modes clipped to 8 bits, then luma
+            rgb = image if image.mode in ("RGB", "L") else image.convert("RGB")
+            gray = rgb if rgb.mode == "L" else rgb.convert("L")
+        except (OSError, ValueError) as exc:
+            raise UnreadableMediaError(f"This image cannot be converted ({exc}).") from exc
         if k > 1:
             gray = gray.reduce(k)
         luma = np.asarray(gray, dtype=np.float64)

@@ -46,7 +46,7 @@ class PdqMatcher:
 
     def _pdq(self, data: bytes) -> tuple[str, ...]:
         try:
-            pdq = fingerprint_bytes(data).pdq
+            pdq = fingerprint_bytes(data, with_robust=False).pdq
         except FingerprintError:
             return ()
         return pdq.dihedral if pdq.usable else ()
@@ -68,23 +68,24 @@ class PdqDihedralMatcher(PdqMatcher):
 
 
 class RobustMatcher:
-    """Chorus's robust signal: content-region hashes, a ladder of centred windows on the
-    bank side, rotation undone on the query side (:mod:`chorus.fingerprint.robust`)."""
+    """Chorus's robust signal (:mod:`chorus.fingerprint.robust`): content-region hashes, a
+    ladder of centred windows and half-windows on the bank side, rotation undone on the
+    query side. Timed as the full fingerprint (hashes, PDQ and robust codes), and banked
+    only when PDQ's quality gate passes, as in the bank."""
 
     name = "Chorus robust"
     threshold = robust.THRESHOLD
 
+    def _codes(self, data: bytes) -> robust.RobustCodes | None:
+        try:
+            return fingerprint_bytes(data).robust
+        except FingerprintError:
+            return None
+
     def bank(self, data: bytes) -> Codes:
-        luma = _luma(data)
-        return EMPTY if luma is None else hex_codes([c for _n, c in robust.bank_codes(luma)])
+        codes = self._codes(data)
+        return EMPTY if codes is None else hex_codes([c for _n, c in codes.bank])
 
     def query(self, data: bytes) -> Codes:
-        luma = _luma(data)
-        return EMPTY if luma is None else hex_codes([c for _n, c in robust.query_codes(luma)])
-
-
-def _luma(data: bytes) -> robust.Luma | None:
-    try:
-        return robust.luma_for_hashing(data)
-    except FingerprintError:
-        return None
+        codes = self._codes(data)
+        return EMPTY if codes is None else hex_codes([c for _n, c in codes.query])
