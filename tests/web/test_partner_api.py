@@ -51,7 +51,9 @@ def test_batch_lookup(world, photos: list[Path]) -> None:  # type: ignore[no-unt
     response = httpx.post(f"{base}/api/v1/lookup", json=body, headers=auth(token))
     assert response.status_code == 200, response.text
     results = response.json()["results"]
-    assert results[0]["matches"] == [{"id": entry, "signal_type": "pdq", "distance": 0}]
+    assert results[0]["matches"] == [
+        {"id": entry, "signal_type": "pdq", "distance": 0, "radius": 31}
+    ]
     assert results[1]["matches"][0]["id"] == entry
     assert results[2]["error"] and results[2]["matches"] == []
     assert results[3]["matches"] == [] and results[3]["error"] is None
