@@ -110,8 +110,11 @@ def find_framed(luma: Luma, tolerance: float = 12.0, share: float = 0.6) -> Rect
 
     The background is the median of the outermost ring of pixels. Rows where at least
     ``share`` of the pixels differ from it by more than ``tolerance`` are photo rows; the
-    longest run of them (single stray rows forgiven) is the photo's height, and the columns
-    of that band are treated the same way. None when no such block stands out.
+    longest run of them (short gaps forgiven) is the photo's busy core, and the columns of
+    that band are treated the same way. The core then grows to the first row and column
+    beyond which nothing differs from the background (parts of a photo that happen to
+    match the frame's colour, like a white sky, are kept as long as some of each line
+    differs). None when no such block stands out.
     """
     h, w = luma.shape
     ring = np.concatenate([luma[0], luma[-1], luma[:, 0], luma[:, -1]])
@@ -124,11 +127,27 @@ def find_framed(luma: Luma, tolerance: float = 12.0, share: float = 0.6) -> Rect
     cols = _longest_run(band.mean(axis=0) >= share, gap=max(1, w // 25))
     if cols is None:
         return None
+    # The block found is the photo's busy core; grow it out to the first line that is
+    # background all along (the gap between a photo and the caption, bar or frame edge).
+    for _ in range(2):
+        rows = _grow(differs[:, cols[0] : cols[1]].mean(axis=1), rows)
+        cols = _grow(differs[rows[0] : rows[1]].mean(axis=0), cols)
     rect = (rows[0], rows[1], cols[0], cols[1])
     area = (rect[1] - rect[0]) * (rect[3] - rect[2])
     if area < 0.15 * h * w or area > 0.97 * h * w:
         return None
     return rect
+
+
+def _grow(
+    share: npt.NDArray[np.float64], run: tuple[int, int], empty: float = 0.02
+) -> tuple[int, int]:
+    start, end = run
+    while start > 0 and share[start - 1] > empty:
+        start -= 1
+    while end < len(share) and share[end] > empty:
+        end += 1
+    return start, end
 
 
 def _longest_run(mask: npt.NDArray[np.bool_], gap: int) -> tuple[int, int] | None:

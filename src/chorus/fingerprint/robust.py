@@ -172,9 +172,13 @@ def bank_codes(luma: Luma) -> list[tuple[str, str]]:
             continue
         for suffix, code in dihedral(coefficients(luma, rect)):
             out.setdefault(code, f"{name}{'.' + suffix if suffix else ''}")
+    # Rotations are undone on the whole canvas, crops happen to the photo without its
+    # flat edges: the ladder is registered for both when they differ.
+    for prefix, base in (("s", found["full"]), ("t", found.get("trim"))):
+        for scale in LADDER if base is not None else ():
+            code = to_hex(coefficients(luma, window(base, scale)))
+            out.setdefault(code, f"{prefix}{round(scale * 100)}")
     main = found.get("trim") or found["full"]
-    for scale in LADDER:
-        out.setdefault(to_hex(coefficients(luma, window(main, scale))), f"s{round(scale * 100)}")
     for name, part in halves(main).items():
         out.setdefault(to_hex(coefficients(luma, part)), name)
     return [(name, code) for code, name in out.items()]
@@ -190,17 +194,18 @@ def query_codes(luma: Luma) -> list[tuple[str, str]]:
     for name, part in halves(primary).items():
         out.setdefault(to_hex(coefficients(luma, part)), name)
     angle = rotation_angle(luma)
-    if angle is not None:
-        upright = np.asarray(
-            Image.fromarray(luma.astype(np.float32), mode="F").rotate(
-                -angle, resample=Image.Resampling.BILINEAR
-            ),
-            dtype=np.float64,
-        )
-        scale = _inside_scale(luma.shape, abs(angle))
-        if scale is not None:
+    scale = None if angle is None else _inside_scale(luma.shape, abs(angle))
+    if angle is not None and scale is not None:
+        # The sign read from the corners is wrong for some shapes; both turns are cheap.
+        for turn in (angle, -angle):
+            upright = np.asarray(
+                Image.fromarray(luma.astype(np.float32), mode="F").rotate(
+                    -turn, resample=Image.Resampling.BILINEAR
+                ),
+                dtype=np.float64,
+            )
             inside = window(region.full(upright), scale)
-            out.setdefault(to_hex(coefficients(upright, inside)), f"rot{angle:+.1f}")
+            out.setdefault(to_hex(coefficients(upright, inside)), f"rot{turn:+.1f}")
     return [(name, code) for code, name in out.items()]
 
 
