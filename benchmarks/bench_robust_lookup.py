@@ -96,12 +96,13 @@ def main() -> None:
     memory = rss() - before
 
     index.search(queries[0])  # warm
-    tick = time.perf_counter()
+    # CPU time of this process: the machine is shared, and a lookup is pure computation
+    tick = time.process_time()
     found_images = 0
     for q in queries:
         hits = index.search(q)
         found_images += any(hits)
-    elapsed = time.perf_counter() - tick
+    elapsed = time.process_time() - tick
     rate = len(queries) / elapsed
 
     flat = np.concatenate(queries)
@@ -111,7 +112,9 @@ def main() -> None:
     expected = brute_force(bank_codes, ids, sample, robust.THRESHOLD)
     brute_s = time.perf_counter() - tick
     want = sum(len(e) for e in expected)
-    got = sum(len(set(map(tuple, g)) & set(map(tuple, e))) for g, e in zip(fast, expected))
+    got = sum(
+        len(set(map(tuple, g)) & set(map(tuple, e))) for g, e in zip(fast, expected, strict=True)
+    )
     lost = want - got
 
     body = (
@@ -125,7 +128,7 @@ def main() -> None:
         f"({len(flat) / len(queries):.1f} per image). Preparing the photos took "
         f"{prepared:.0f} s.\n\n"
         "| measure | value | target |\n| --- | --- | --- |\n"
-        f"| images looked up per second, one core | {rate:,.0f} | >= 100 |\n"
+        f"| images looked up per CPU-second, one core | {rate:,.0f} | >= 100 |\n"
         f"| copies that found at least one entry | {found_images:,} of {len(queries):,} | |\n"
         f"| matches lost against brute force ({len(sample):,} query codes) | "
         f"{lost} of {want:,} | <= 1% |\n"
