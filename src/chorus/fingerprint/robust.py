@@ -174,8 +174,9 @@ def bank_codes(luma: Luma) -> list[tuple[str, str]]:
             out.setdefault(code, f"{name}{'.' + suffix if suffix else ''}")
     # Rotations are undone on the whole canvas, crops happen to the photo without its
     # flat edges: the ladder is registered for both when they differ.
-    for prefix, base in (("s", found["full"]), ("t", found.get("trim"))):
-        for scale in LADDER if base is not None else ():
+    bases = [("s", found["full"])] + ([("t", found["trim"])] if "trim" in found else [])
+    for prefix, base in bases:
+        for scale in LADDER:
             code = to_hex(coefficients(luma, window(base, scale)))
             out.setdefault(code, f"{prefix}{round(scale * 100)}")
     main = found.get("trim") or found["full"]
