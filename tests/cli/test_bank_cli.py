@@ -85,3 +85,32 @@ def test_keys(database_url: str) -> None:
     assert run(database_url, "keys", "revoke", key_id).returncode == 0
     assert "revoked" in run(database_url, "keys", "list").stdout
     assert run(database_url, "keys", "create", "X", "--scope", "root").returncode == 2
+
+
+def test_match_finds_cropped_and_screenshot_copies(
+    database_url: str, photos: list[Path], tmp_path: Path
+) -> None:
+    import numpy as np
+
+    from chorus.fingerprint.benchmark.evaluate import load_photo
+    from chorus.fingerprint.benchmark.transforms import by_name
+
+    added = run(database_url, "bank", "add", "--owner", "case-5", str(photos[4]))
+    assert added.returncode == 0, added.stderr
+    (entry,) = [str(r["id"]) for r in lines(added.stdout)]
+    _data, upright = load_photo(photos[4])
+    copies = []
+    for name in ("crop80_centre", "screenshot"):
+        (step,) = by_name([name])
+        path = tmp_path / f"{name}.jpg"
+        path.write_bytes(step.apply(upright, np.random.default_rng(0)))
+        copies.append(str(path))
+    matched = run(database_url, "match", *copies, str(photos[6]))
+    assert matched.returncode == 0, matched.stderr
+    crop, shot, other = lines(matched.stdout)
+    for record in (crop, shot):
+        (hit,) = record["matches"]  # type: ignore[misc]
+        assert hit["id"] == entry
+        assert hit["signal_type"] == "robust"
+        assert 0 <= hit["distance"] <= hit["radius"] == 44
+    assert other["matches"] == []

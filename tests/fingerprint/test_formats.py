@@ -129,5 +129,10 @@ def test_record_has_signals_only(original: Image.Image) -> None:
         "height",
         "format",
         "method",
+        "robust",
     }
     assert len(record["dihedral"]) == 8  # type: ignore[arg-type]
+    robust = record["robust"]
+    assert isinstance(robust, dict)
+    assert set(robust) == {"version", "bank", "query"}
+    assert all(len(code) == 64 for _name, code in robust["bank"])

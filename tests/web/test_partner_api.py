@@ -51,7 +51,9 @@ def test_batch_lookup(world, photos: list[Path]) -> None:  # type: ignore[no-unt
     response = httpx.post(f"{base}/api/v1/lookup", json=body, headers=auth(token))
     assert response.status_code == 200, response.text
     results = response.json()["results"]
-    assert results[0]["matches"] == [{"id": entry, "signal_type": "pdq", "distance": 0}]
+    assert results[0]["matches"] == [
+        {"id": entry, "signal_type": "pdq", "distance": 0, "radius": 31}
+    ]
     assert results[1]["matches"][0]["id"] == entry
     assert results[2]["error"] and results[2]["matches"] == []
     assert results[3]["matches"] == [] and results[3]["error"] is None
@@ -132,3 +134,30 @@ def test_openapi_documents_the_partner_api(world) -> None:  # type: ignore[no-un
     paths = httpx.get(f"{base}/openapi.json").json()["paths"]
     for path in ("/api/v1/lookup", "/api/v1/exchange/signals", "/api/v1/feedback"):
         assert path in paths
+
+
+def test_lookup_with_the_robust_signal_finds_a_screenshot(world, photos: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from chorus.fingerprint import fingerprint_bytes
+    from chorus.fingerprint.benchmark.evaluate import load_photo
+    from chorus.fingerprint.benchmark.transforms import by_name
+
+    base, token, _, entry = world
+    _data, upright = load_photo(photos[0])
+    (screenshot,) = by_name(["screenshot"])
+    copy = fingerprint_bytes(screenshot.apply(upright, np.random.default_rng(2)))
+    assert copy.robust is not None
+    signals = [{"signal_type": "pdq", "value": copy.pdq.hash}] + [
+        {"signal_type": "robust", "value": code} for _name, code in copy.robust.query
+    ]
+    response = httpx.post(f"{base}/api/v1/lookup", json={"signals": signals}, headers=auth(token))
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert results[0]["matches"] == []  # PDQ misses the screenshot
+    hits = [m for r in results[1:] for m in r["matches"]]
+    assert hits and {m["id"] for m in hits} == {entry}
+    assert all(m["signal_type"] == "robust" and m["radius"] == 44 for m in hits)
+    # and the partner feed still carries PDQ and digests only
+    feed = httpx.get(f"{base}/api/v1/exchange/signals", headers=auth(token)).json()
+    assert "robust" not in str(feed)

@@ -18,7 +18,9 @@ from chorus.store.session import transaction
 def match(
     paths: Annotated[list[Path], typer.Argument(help="Image files to check.")],
 ) -> None:
-    """Check photos against the bank: one record per file with the matching entry ids.
+    """Check photos against the bank: one record per file with the matching entry ids,
+    each with the signal that matched most strongly (sha256/md5 exactly, pdq or robust
+    within its radius) and its distance.
 
     Exit status 0 when every file was checked (matched or not), 1 when any could not be."""
     settings, sessions = database()
@@ -35,21 +37,25 @@ def match(
             queries = [("sha256", outcome.sha256), ("md5", outcome.md5)]
             if outcome.usable:
                 queries += [("pdq", value) for value in dict.fromkeys(outcome.pdq.dihedral)]
+            if outcome.usable and outcome.robust is not None:
+                queries += [("robust", code) for _name, code in outcome.robust.query]
             with transaction(sessions) as session:
                 index.sync(session, force=True)
                 results = lookup(session, index, queries, actor="cli", endpoint="cli_match")
-            best: dict[str, tuple[int, str]] = {}
+            best: dict[str, tuple[float, int, str, int]] = {}
             for result in results:
                 for m in result.matches:
-                    if m.entry_id not in best or m.distance < best[m.entry_id][0]:
-                        best[m.entry_id] = (m.distance, m.signal_type)
+                    # strongest first: exact digests, then the smallest share of the radius
+                    strength = m.distance / m.radius if m.radius else 0.0
+                    if m.entry_id not in best or strength < best[m.entry_id][0]:
+                        best[m.entry_id] = (strength, m.distance, m.signal_type, m.radius)
             typer.echo(
                 json.dumps(
                     {
                         "path": path,
                         "matches": [
-                            {"id": k, "distance": d, "signal_type": t}
-                            for k, (d, t) in sorted(best.items(), key=lambda kv: kv[1])
+                            {"id": k, "distance": d, "signal_type": t, "radius": r}
+                            for k, (_s, d, t, r) in sorted(best.items(), key=lambda kv: kv[1])
                         ],
                     }
                 )

@@ -26,7 +26,7 @@ import pdqhash
 from PIL import Image
 
 from chorus.errors import FingerprintError, UnreadableMediaError
-from chorus.fingerprint import decode, fastpdq
+from chorus.fingerprint import decode, fastpdq, robust
 from chorus.fingerprint.decode import DEFAULT_LIMITS, Limits
 from chorus.fingerprint.pdq import DIHEDRAL_NAMES
 
@@ -68,6 +68,9 @@ class Fingerprint:
     height: int
     format: str
     method: Method
+    #: The robust signal (content-region hashes; never sent to partners), or None when
+    #: it was not asked for or the image is too small.
+    robust: robust.RobustCodes | None = None
 
     @property
     def usable(self) -> bool:
@@ -85,20 +88,30 @@ class Fingerprint:
             "height": self.height,
             "format": self.format,
             "method": self.method,
+            "robust": self.robust.as_record() if self.robust and self.usable else None,
         }
 
 
 def fingerprint_path(
-    path: str | Path, *, exact: bool = False, limits: Limits = DEFAULT_LIMITS
+    path: str | Path,
+    *,
+    exact: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+    with_robust: bool = True,
 ) -> Fingerprint:
     """Fingerprint a file, reading it exactly once."""
-    return fingerprint_bytes(decode.read_file(str(path), limits), exact=exact, limits=limits)
+    data = decode.read_file(str(path), limits)
+    return fingerprint_bytes(data, exact=exact, limits=limits, with_robust=with_robust)
 
 
 def fingerprint_bytes(
-    data: bytes, *, exact: bool = False, limits: Limits = DEFAULT_LIMITS
+    data: bytes,
+    *,
+    exact: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+    with_robust: bool = True,
 ) -> Fingerprint:
-    """Fingerprint an encoded image held in memory."""
+    """Fingerprint an encoded image held in memory (with the robust signal by default)."""
     image = decode.open_image(data, limits)
     if min(image.size) < fastpdq.MIN_HASHABLE_SIDE:
         pdq = _too_small()  # nothing to hash; do not spend memory decoding a 1-px strip
@@ -107,6 +120,7 @@ def fingerprint_bytes(
     if min(image.size) < MIN_USABLE_SIDE and pdq.quality:
         pdq = PdqResult(hash=pdq.hash, quality=0, dihedral=pdq.dihedral)
     width, height = image.size
+    codes = robust.codes_from_bytes(data, limits) if with_robust and pdq.usable else None
     return Fingerprint(
         sha256=hashlib.sha256(data).hexdigest(),
         md5=hashlib.md5(data, usedforsecurity=False).hexdigest(),
@@ -115,6 +129,7 @@ def fingerprint_bytes(
         height=height,
         format=str(image.format),
         method="exact" if exact else "fast",
+        robust=codes,
     )
 
 

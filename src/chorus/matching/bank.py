@@ -19,12 +19,14 @@ from chorus.evidence import ledger
 from chorus.evidence.tags import EventTag
 from chorus.fingerprint.pdq import DIHEDRAL_NAMES
 from chorus.matching.models import BankChange, BankEntry, BankSignal
-from chorus.matching.signals import PDQ_MIN_QUALITY, PdqSignal, normalize
+from chorus.matching.signals import PDQ_MIN_QUALITY, PdqSignal, RobustSignal, normalize
 from chorus.store.base import utcnow
 
 Provenance = Literal["survivor_device", "caseworker", "exchange_import"]
 PROVENANCES: Final = ("survivor_device", "caseworker", "exchange_import")
 ACTIVE, WITHDRAWN, QUARANTINED = "active", "withdrawn", "quarantined"
+#: A photo banks about 23 robust codes (robust.bank_codes); far more is not a real record.
+MAX_ROBUST_CODES: Final = 64
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class SignalInput:
     dihedral: Sequence[str] = ()
     sha256: str | None = None
     md5: str | None = None
+    #: The robust signal's bank codes as (variant name, 64-hex code) pairs.
+    robust: Sequence[tuple[str, str]] = ()
 
     @classmethod
     def from_record(cls, record: dict[str, object]) -> SignalInput:
@@ -50,7 +54,23 @@ class SignalInput:
             dihedral=[str(v) for v in dihedral],
             sha256=_opt_str(record.get("sha256")),
             md5=_opt_str(record.get("md5")),
+            robust=_robust_bank_codes(record.get("robust")),
         )
+
+
+def _robust_bank_codes(value: object) -> list[tuple[str, str]]:
+    """The bank codes of a record's ``robust`` field (absent or null: none)."""
+    if value is None:
+        return []
+    codes = value.get("bank") if isinstance(value, dict) else None
+    if not isinstance(codes, list) or not all(
+        isinstance(c, list | tuple) and len(c) == 2 for c in codes
+    ):
+        raise InvalidSignalError(
+            "'robust' must be the object `chorus hash` writes, with 'bank' as a list of "
+            "[variant, code] pairs."
+        )
+    return [(str(name), str(code)) for name, code in codes]
 
 
 def _opt_str(value: object) -> str | None:
@@ -89,11 +109,37 @@ def _validated_signals(data: SignalInput) -> list[tuple[str, str, str | None]]:
                 if hashed not in seen:  # symmetric photos repeat variants
                     seen.add(hashed)
                     out.append(("pdq", hashed, name))
+    out += _validated_robust(data)
     for kind, digest in (("sha256", data.sha256), ("md5", data.md5)):
         if digest is not None:
             out.append((kind, normalize(kind, digest)[1], None))
     if not out:
         raise InvalidSignalError("Nothing to register: give a PDQ hash, a SHA-256 or an MD5.")
+    return out
+
+
+def _validated_robust(data: SignalInput) -> list[tuple[str, str, str | None]]:
+    if not data.robust:
+        return []
+    if data.pdq is None:
+        raise InvalidSignalError(
+            "Robust codes are banked only with the photo's PDQ hash and quality, which "
+            "decide whether the photo has enough detail to match reliably."
+        )
+    if len(data.robust) > MAX_ROBUST_CODES:
+        raise InvalidSignalError(
+            f"At most {MAX_ROBUST_CODES} robust codes are banked per photo; "
+            f"this has {len(data.robust)}."
+        )
+    out: list[tuple[str, str, str | None]] = []
+    seen: set[str] = set()
+    for name, code in data.robust:
+        if not name or len(name) > 16:
+            raise InvalidSignalError("A robust code's variant name is 1-16 characters.")
+        value = RobustSignal.normalize(code)
+        if value not in seen:
+            seen.add(value)
+            out.append(("robust", value, name))
     return out
 
 

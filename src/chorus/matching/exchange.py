@@ -2,7 +2,8 @@
 
 Modelled on StopNCII's FetchHashes paging: a partner keeps a local copy in sync by asking
 for changes after its last checkpoint until ``has_more`` is false. Entries carry opaque
-ids and signal values only, never an owner or anything about a survivor.
+ids and signal values only, never an owner or anything about a survivor, and PDQ and file
+digests only: Chorus's robust signal is never in the feed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from chorus.matching.models import BankChange, BankEntry, BankSignal, PartnerFee
 from chorus.matching.quarantine import QuarantinePolicy, item_digest, record_observations
 
 MAX_PAGE: Final = 1000
+#: What partners receive: the signals the industry exchanges. The robust signal stays on
+#: the Chorus server (docs/robust-matching.md).
+PARTNER_TYPES: Final = ("pdq", "sha256", "md5")
 VERDICTS: Final = ("blocked", "not_blocked", "false_positive")
 
 
@@ -79,7 +83,7 @@ def feed(session: Session, checkpoint: str | None, page_size: int = 500) -> Feed
             select(
                 BankSignal.entry_id, BankSignal.signal_type, BankSignal.value, BankSignal.variant
             )
-            .where(BankSignal.entry_id.in_(added))
+            .where(BankSignal.entry_id.in_(added), BankSignal.signal_type.in_(PARTNER_TYPES))
             .order_by(BankSignal.id)
         ):
             signals.setdefault(entry_pk, []).append(FeedSignal(kind, value, variant))

@@ -1,7 +1,8 @@
 """Lookups: find every active bank entry that matches a batch of signals.
 
-PDQ hashes are matched by distance through the exact in-memory index (every entry within
-the radius, see :mod:`chorus.matching.pdq_index`); SHA-256 and MD5 by equality in the
+PDQ hashes and robust codes are matched by distance, each type through its own exact
+in-memory index (every entry within the type's radius, see
+:mod:`chorus.matching.pdq_index`; both are 256-bit codes); SHA-256 and MD5 by equality in the
 database. Every hit is resolved through the database, joined on the entry's status, so a
 withdrawal or quarantine takes effect at once in every process, whether or not its index
 has replayed the change yet; the index itself replays the change log at most
@@ -27,7 +28,7 @@ from chorus.matching import bank
 from chorus.matching.models import BankChange, BankEntry, BankSignal, LookupAudit
 from chorus.matching.pdq_index import PdqIndex
 from chorus.matching.quarantine import QuarantinePolicy, item_digest, record_observations
-from chorus.matching.signals import PdqSignal, normalize
+from chorus.matching.signals import PdqSignal, RobustSignal, normalize
 
 SYNC_INTERVAL_S: Final = 0.5
 _CHUNK: Final = 50_000
@@ -36,14 +37,20 @@ _CHUNK: Final = 50_000
 _OVERLAP: Final = 1000
 
 
+#: Signal types matched by distance, each with its own 256-bit index.
+INDEXED: Final = ("pdq", "robust")
+
+
 @dataclass(frozen=True)
 class Match:
-    """One hit: the entry's opaque id, which signal type matched and at what distance."""
+    """One hit: the entry's opaque id, which signal type matched and at what distance
+    (out of that type's radius, ``radius``: the smaller the distance, the stronger)."""
 
     entry_id: str
     signal_type: str
     distance: int
     owner_id: str  # internal only: never sent to partners
+    radius: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,15 +62,23 @@ class LookupResult:
 
 
 class BankIndex:
-    """The in-memory PDQ index of one process, kept in step with the bank's change log."""
+    """The in-memory indexes (PDQ, robust) of one process, kept in step with the bank's
+    change log. ``radius`` is PDQ's (a setting); the robust signal's is its own."""
 
-    def __init__(self, radius: int = PdqSignal.radius or 31) -> None:
+    def __init__(
+        self, radius: int = PdqSignal.radius or 31, robust_radius: int | None = None
+    ) -> None:
         self.radius = radius
-        self.pdq = PdqIndex(radius=radius)
+        self.radii = {"pdq": radius, "robust": robust_radius or RobustSignal.radius or 44}
+        self.indexes = {kind: PdqIndex(radius=r) for kind, r in self.radii.items()}
         self.seq = 0
         self._present: set[int] = set()
         self._lock = threading.Lock()
         self._synced_at = 0.0
+
+    @property
+    def pdq(self) -> PdqIndex:
+        return self.indexes["pdq"]
 
     # -- keeping in step ------------------------------------------------------------------
     def invalidate(self) -> None:
@@ -94,33 +109,37 @@ class BankIndex:
         for start in range(0, len(entry_ids), _CHUNK):
             chunk = entry_ids[start : start + _CHUNK]
             rows = session.execute(
-                select(BankSignal.id, BankSignal.entry_id, BankSignal.value, BankEntry.status)
+                select(BankSignal.id, BankSignal.signal_type, BankSignal.value, BankEntry.status)
                 .join(BankEntry)
-                .where(BankSignal.entry_id.in_(chunk), BankSignal.signal_type == "pdq")
+                .where(BankSignal.entry_id.in_(chunk), BankSignal.signal_type.in_(INDEXED))
             ).all()
-            add_ids, add_values, remove_ids = [], [], []
-            for signal_id, _entry_id, value, status in rows:
-                if status == bank.ACTIVE and signal_id not in self._present:
-                    add_ids.append(signal_id)
-                    add_values.append(value)
-                elif status != bank.ACTIVE and signal_id in self._present:
-                    remove_ids.append(signal_id)
-            if remove_ids:
-                self.pdq.remove(np.asarray(remove_ids, dtype=np.int64))
-                self._present.difference_update(remove_ids)
-            if add_ids:
-                self.pdq.add(np.asarray(add_ids, dtype=np.int64), _codes(add_values))
-                self._present.update(add_ids)
+            for kind, index in self.indexes.items():
+                add_ids, add_values, remove_ids = [], [], []
+                for signal_id, signal_type, value, status in rows:
+                    if signal_type != kind:
+                        continue
+                    if status == bank.ACTIVE and signal_id not in self._present:
+                        add_ids.append(signal_id)
+                        add_values.append(value)
+                    elif status != bank.ACTIVE and signal_id in self._present:
+                        remove_ids.append(signal_id)
+                if remove_ids:
+                    index.remove(np.asarray(remove_ids, dtype=np.int64))
+                    self._present.difference_update(remove_ids)
+                if add_ids:
+                    index.add(np.asarray(add_ids, dtype=np.int64), _codes(add_values))
+                    self._present.update(add_ids)
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, directory: Path) -> None:
         with self._lock:
-            self.pdq.compact()
-            self.pdq.save(directory / "pdq")
+            for kind, index in self.indexes.items():
+                index.compact()
+                index.save(directory / kind)
             present = np.asarray(sorted(self._present), dtype=np.int64)
             np.save(directory / "present.npy", present, allow_pickle=False)
             (directory / "bank-index.json").write_text(
-                json.dumps({"seq": self.seq, "radius": self.radius})
+                json.dumps({"seq": self.seq, "radius": self.radius, "radii": self.radii})
             )
 
     @classmethod
@@ -129,8 +148,11 @@ class BankIndex:
         if not meta_path.exists():
             return None
         meta = json.loads(meta_path.read_text())
-        index = cls(radius=int(meta["radius"]))
-        index.pdq = PdqIndex.load(directory / "pdq")
+        radii = meta.get("radii") or {}
+        if set(radii) != set(INDEXED):
+            return None  # saved before a signal type was indexed: rebuild from the bank
+        index = cls(radius=int(meta["radius"]), robust_radius=int(radii["robust"]))
+        index.indexes = {kind: PdqIndex.load(directory / kind) for kind in INDEXED}
         index.seq = int(meta["seq"])
         index._present = set(np.load(directory / "present.npy", allow_pickle=False).tolist())
         return index
@@ -139,9 +161,15 @@ class BankIndex:
     def search_pdq(
         self, values: Sequence[str], radius: int | None = None
     ) -> list[list[tuple[int, int]]]:
+        return self.search("pdq", values, radius)
+
+    def search(
+        self, kind: str, values: Sequence[str], radius: int | None = None
+    ) -> list[list[tuple[int, int]]]:
+        """For each value, every (signal id, distance) of type ``kind`` within the radius."""
         if not values:
             return []
-        return self.pdq.search(_codes(values), radius=radius)
+        return self.indexes[kind].search(_codes(values), radius=radius)
 
 
 def _codes(values: Sequence[str]) -> np.ndarray:
@@ -166,10 +194,12 @@ def lookup(
             parsed.append(normalize(kind, value))
         except ChorusError as exc:
             parsed.append(exc)
-    pdq_positions = [i for i, p in enumerate(parsed) if isinstance(p, tuple) and p[0] == "pdq"]
-    pdq_hits = index.search_pdq([parsed[i][1] for i in pdq_positions])  # type: ignore[index]
-    hits: dict[int, list[tuple[int, int]]] = dict(zip(pdq_positions, pdq_hits, strict=True))
-    exact = [(i, p) for i, p in enumerate(parsed) if isinstance(p, tuple) and p[0] != "pdq"]
+    hits: dict[int, list[tuple[int, int]]] = {}
+    for kind in INDEXED:
+        positions = [i for i, p in enumerate(parsed) if isinstance(p, tuple) and p[0] == kind]
+        found = index.search(kind, [parsed[i][1] for i in positions])  # type: ignore[index]
+        hits.update(zip(positions, found, strict=True))
+    exact = [(i, p) for i, p in enumerate(parsed) if isinstance(p, tuple) and p[0] not in INDEXED]
     for i, (kind, value) in exact:
         ids = session.scalars(
             select(BankSignal.id).where(BankSignal.signal_type == kind, BankSignal.value == value)
@@ -190,7 +220,8 @@ def lookup(
                 continue  # withdrawn or quarantined since the index last synced
             public_id, owner_id, entry_pk = resolved[signal_id]
             if public_id not in best or distance < best[public_id].distance:
-                best[public_id] = Match(public_id, item[0], distance, owner_id)
+                radius = index.radii.get(item[0], 0)
+                best[public_id] = Match(public_id, item[0], distance, owner_id, radius)
             observations.setdefault(entry_pk, set()).add(item_digest(*item))
         matches = tuple(sorted(best.values(), key=lambda m: (m.distance, m.entry_id)))
         results.append(LookupResult(signal_type=item[0], value=item[1], matches=matches))

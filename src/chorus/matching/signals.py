@@ -11,6 +11,7 @@ import re
 from typing import ClassVar, Final
 
 from chorus.errors import InvalidSignalError
+from chorus.fingerprint import robust
 from chorus.fingerprint.pdq import bit_count, hamming_distance, normalize_hex
 
 #: A real PDQ hash thresholds 256 coefficients at their median, so about half its bits
@@ -57,6 +58,35 @@ class PdqSignal(SignalType):
         return hamming_distance(a, b)
 
 
+class RobustSignal(SignalType):
+    """Chorus's robust signal (:mod:`chorus.fingerprint.robust`): 256-bit PDQ-style codes
+    of a photo's content region and windows. A banked photo has about 23 of them, a copy
+    about 6; they match within ``radius`` bits. Kept on the Chorus server only: the
+    exchange feed never sends them to partners (``docs/robust-matching.md``)."""
+
+    name = "robust"
+    radius = robust.THRESHOLD
+    examples = ("9643868785b087e5a5b485c0e9bc91cc599c99de588c99cb784c9bdb7a6c873b",)
+    #: Each code thresholds 256 coefficients at their median: exactly half the bits are
+    #: set, give or take ties. Far from that is a broken or forged value.
+    min_bits: ClassVar[int] = 96
+
+    @classmethod
+    def normalize(cls, value: str) -> str:
+        text = normalize_hex(value)
+        bits = bit_count(text)
+        if not cls.min_bits <= bits <= 256 - cls.min_bits:
+            raise InvalidSignalError(
+                f"This robust code has {bits} of 256 bits set; real ones have 128. "
+                "It looks broken or forged, so it was not accepted."
+            )
+        return text
+
+    @classmethod
+    def distance(cls, a: str, b: str) -> int:
+        return hamming_distance(a, b)
+
+
 class _HexDigest(SignalType):
     length: ClassVar[int]
 
@@ -87,7 +117,7 @@ class Md5Signal(_HexDigest):
 
 
 SIGNAL_TYPES: Final[dict[str, type[SignalType]]] = {
-    cls.name: cls for cls in (PdqSignal, Sha256Signal, Md5Signal)
+    cls.name: cls for cls in (PdqSignal, RobustSignal, Sha256Signal, Md5Signal)
 }
 
 

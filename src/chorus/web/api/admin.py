@@ -74,6 +74,12 @@ class EntryIn(BaseModel):
     dihedral: list[str] = Field(default_factory=list, max_length=8)
     sha256: str | None = Field(default=None, max_length=64)
     md5: str | None = Field(default=None, max_length=32)
+    robust: list[tuple[str, str]] = Field(
+        default_factory=list,
+        max_length=64,
+        description="The robust signal's bank codes as [variant, code] pairs, as in the "
+        "`robust.bank` field of a `chorus hash` record. Kept on this server only.",
+    )
 
 
 class EntryOut(BaseModel):
@@ -95,6 +101,7 @@ def add_entry(body: EntryIn, session: SessionDep, index: IndexDep, key: BankKey)
             dihedral=body.dihedral,
             sha256=body.sha256,
             md5=body.md5,
+            robust=body.robust,
         ),
         actor=f"apikey:{key.key_id}",
     )

@@ -26,7 +26,11 @@ HMA_BANK_NAME = "CHORUS"
 
 
 class SignalIn(BaseModel):
-    signal_type: Literal["pdq", "sha256", "md5"] = Field(examples=["pdq"])
+    signal_type: Literal["pdq", "robust", "sha256", "md5"] = Field(
+        examples=["pdq"],
+        description="`robust`: one of the `robust.query` codes of a `chorus hash` record "
+        "(Chorus's own robust signal; matched within 44 bits).",
+    )
     value: str = Field(
         max_length=128,
         examples=["f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"],
@@ -39,8 +43,9 @@ class LookupRequest(BaseModel):
 
 class MatchOut(BaseModel):
     id: str = Field(description="Opaque bank entry id")
-    signal_type: str
-    distance: int
+    signal_type: str = Field(description="Which signal matched: pdq, robust, sha256 or md5")
+    distance: int = Field(description="Bits apart (0 for sha256 and md5): lower is stronger")
+    radius: int = Field(description="The largest distance this signal type matches at")
 
 
 class LookupResultOut(BaseModel):
@@ -59,7 +64,8 @@ def lookup_batch(
     body: LookupRequest, session: SessionDep, index: IndexDep, key: LookupKey, policy: PolicyDep
 ) -> LookupResponse:
     """For each signal, every active bank entry that matches (PDQ within distance 31,
-    SHA-256 and MD5 exactly). A malformed signal gets an `error`; the others still run."""
+    robust codes within 44, SHA-256 and MD5 exactly), with the signal type that matched and
+    its distance. A malformed signal gets an `error`; the others still run."""
     results = lookup(
         session,
         index,
@@ -76,7 +82,12 @@ def lookup_batch(
                 value=r.value,
                 error=r.error,
                 matches=[
-                    MatchOut(id=m.entry_id, signal_type=m.signal_type, distance=m.distance)
+                    MatchOut(
+                        id=m.entry_id,
+                        signal_type=m.signal_type,
+                        distance=m.distance,
+                        radius=m.radius,
+                    )
                     for m in r.matches
                 ],
             )

@@ -1,0 +1,161 @@
+"""Robustness benchmark: how matchers fare against the ways images are really re-posted.
+
+Modelled on thorn-oss/perception's benchmarking module: a named, seeded set of transforms
+(:mod:`~chorus.fingerprint.benchmark.transforms`) is applied to every photo; each matcher
+(:mod:`~chorus.fingerprint.benchmark.matchers`) fingerprints the originals as the bank
+would and the copies as a lookup would; :mod:`~chorus.fingerprint.benchmark.evaluate`
+reports the recall per transform family at the matcher's operating threshold, and the false
+matches among all pairs of distinct photos. ``benchmarks/bench_robustness.py`` runs it and
+writes the table to ``benchmarks/RESULTS.md``.
+
+Like the rest of :mod:`chorus.fingerprint` it imports nothing else of Chorus: the
+benchmark can run wherever fingerprints are made.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from chorus.fingerprint.benchmark.evaluate import MatcherRun, run, tail_estimate
+from chorus.fingerprint.benchmark.matchers import (
+    Matcher,
+    PdqDihedralMatcher,
+    PdqMatcher,
+    RobustMatcher,
+)
+from chorus.fingerprint.benchmark.transforms import HARD_FAMILIES, TRANSFORMS, Transform
+
+__all__ = [
+    "HARD_FAMILIES",
+    "TRANSFORMS",
+    "Matcher",
+    "MatcherRun",
+    "PdqDihedralMatcher",
+    "PdqMatcher",
+    "RobustMatcher",
+    "Transform",
+    "csv_rows",
+    "markdown",
+    "run",
+    "target_for",
+]
+
+
+def target_for(family: str) -> float:
+    """Issue 9's recall target for a family."""
+    return 0.80 if family in HARD_FAMILIES else 0.95
+
+
+def _families(transforms: Sequence[Transform]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for t in transforms:
+        out.setdefault(t.family, []).append(t.name)
+    return out
+
+
+def _cell(hits: int, total: int) -> str:
+    return f"{100 * hits / total:.1f}%" if total else "n/a"
+
+
+def _family_recall(r: MatcherRun, names: list[str]) -> tuple[int, int]:
+    hits = total = 0
+    for name in names:
+        h, n = r.recall(name)
+        hits, total = hits + h, total + n
+    return hits, total
+
+
+def markdown(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str:
+    """The results tables: recall per family and per transform, false matches, cost."""
+    families = _families(transforms)
+    head = "| family | target | " + " | ".join(f"{r.name} (<= {r.threshold})" for r in runs)
+    rule = "| --- | --- |" + " --- |" * len(runs)
+    lines = [head + " |", rule]
+    for family, names in families.items():
+        cells = [_cell(*_family_recall(r, names)) for r in runs]
+        lines.append(f"| {family} | {target_for(family):.0%} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| **false matches, all ordered pairs of distinct originals** | 0 | "
+        + " | ".join(f"{r.false_original_pairs} of {r.original_pairs:,}" for r in runs)
+        + " |"
+    )
+    lines.append(
+        "| false matches, every copy against every other photo | 0 | "
+        + " | ".join(f"{r.false_copy_pairs} of {r.copy_pairs:,}" for r in runs)
+        + " |"
+    )
+    tails = [tail_estimate(r.pair_minima, r.threshold) for r in runs]
+    lines.append(
+        "| per-pair false-match rate, tail fit | < 1e-7 | "
+        + " | ".join(f"{p:.1e}" for p, _how in tails)
+        + " |"
+    )
+    lines.append(
+        "| lowest distance between distinct originals | | "
+        + " | ".join(str(int(r.pair_minima.min())) if len(r.pair_minima) else "n/a" for r in runs)
+        + " |"
+    )
+    lines.append(
+        "| codes per banked photo / per copy looked up | | "
+        + " | ".join(
+            f"{r.bank_codes / max(1, r.banked):.1f} / "
+            f"{r.query_codes / max(1, len(r.distances)):.1f}"
+            for r in runs
+        )
+        + " |"
+    )
+    lines.append(
+        "| fingerprinting, ms per image (one core) | | "
+        + " | ".join(f"{1000 * r.fingerprint_s / max(1, r.fingerprinted):.1f}" for r in runs)
+        + " |"
+    )
+    lines += [
+        "",
+        "Per transform:",
+        "",
+        "| transform | family | " + head[len("| family | target | ") :] + " |",
+        "| --- | --- |" + " --- |" * len(runs),
+    ]
+    for t in transforms:
+        cells = [_cell(*r.recall(t.name)) for r in runs]
+        lines.append(f"| {t.name} | {t.family} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def csv_rows(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str:
+    """One CSV row per (transform, matcher): hits, total, recall at the threshold."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["transform", "family", "matcher", "threshold", "hits", "total", "recall"])
+    for t in transforms:
+        for r in runs:
+            hits, total = r.recall(t.name)
+            writer.writerow(
+                [
+                    t.name,
+                    t.family,
+                    r.name,
+                    r.threshold,
+                    hits,
+                    total,
+                    f"{hits / total:.4f}" if total else "",
+                ]
+            )
+    for r in runs:
+        writer.writerow(
+            [
+                "false_matches_originals",
+                "",
+                r.name,
+                r.threshold,
+                r.false_original_pairs,
+                r.original_pairs,
+                "",
+            ]
+        )
+        writer.writerow(
+            ["false_matches_copies", "", r.name, r.threshold, r.false_copy_pairs, r.copy_pairs, ""]
+        )
+    return buffer.getvalue()

@@ -1,0 +1,280 @@
+"""The robust signal: PDQ-style hashes of the photo's content region and of its windows.
+
+PDQ hashes the whole frame, so it is blind to a border, a screenshot frame, a crop or a
+small rotation. This signal keeps PDQ's form (256 bits: the signs of 16x16 low-frequency
+DCT coefficients of a 64x64 luma grid against their median, so the exact index and every
+tool for PDQ hashes serve it too) but chooses *what* is hashed:
+
+* **Content region** (:mod:`chorus.fingerprint.region`): flat borders, letterboxing and
+  rotation fill are stripped, quiet margins of blurred fill are stripped where they meet a
+  sharp photo edge, and the photo inside a one-colour app frame (a phone screenshot) is
+  found. The same rules run on a banked photo and on a copy.
+* **Bank codes** (registered for a protected photo): the region's hash with its 8 flips
+  and rotations, and centred windows of the region on a ladder of scales (97% down to 67%
+  of each side), so a copy cropped around the centre lands within a rung of one of them.
+* **Query codes** (computed for a copy found later): the hash of each candidate region
+  (whole image, trimmed, framed) and, when the corners show the fill of a rotation, the
+  copy turned back and hashed in the largest ladder window inside what survived.
+
+A copy matches when any query code is within :data:`THRESHOLD` bits of any bank code.
+Nothing here keeps pixels: only the 256-bit codes leave this module.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from chorus.errors import UnreadableMediaError
+from chorus.fingerprint import decode, region
+from chorus.fingerprint.decode import DEFAULT_LIMITS, Limits
+from chorus.fingerprint.region import Luma, Rect
+
+#: Match when some query code is within this many bits of some bank code (see
+#: ``docs/robust-matching.md`` for how it was chosen and the false-match estimate).
+THRESHOLD: Final = 44
+#: Bumped whenever the codes for the same image would change; recorded with them.
+VERSION: Final = 1
+#: Images smaller than this on either side are not hashed (too little detail).
+MIN_SIDE: Final = 32
+GRID: Final = 64
+#: Centred windows registered for a banked photo, as the share of each side kept.
+LADDER: Final = tuple(round(1.0 - 0.03 * i, 2) for i in range(1, 12))
+#: Rotations are only undone between these angles (degrees); below, PDQ-style hashes cope.
+MIN_ANGLE, MAX_ANGLE = 0.8, 20.0
+
+#: A sub-pixel rectangle (top, bottom, left, right), like :data:`Rect`.
+Box = tuple[float, float, float, float]
+#: Hashing works on luma whose shorter side is at least this (JPEGs are DCT-scaled down
+#: to it, other formats box-reduced), so large photos cost no more than small ones.
+WORKING_SIDE: Final = 256
+
+_U = np.arange(1, 17)
+_DCT: Final = np.sqrt(2 / GRID) * np.cos(
+    np.pi * _U[:, None] * (2 * np.arange(GRID)[None, :] + 1) / (2 * GRID)
+)
+_ODD: Final = np.where(_U % 2 == 1, -1.0, 1.0)
+DIHEDRAL: Final = ("", "t", "x", "tx", "y", "ty", "xy", "txy")
+
+
+@dataclass(frozen=True, slots=True)
+class RobustCodes:
+    """Named 256-bit codes as 64-hex strings: what is banked and what is looked up."""
+
+    bank: tuple[tuple[str, str], ...]
+    query: tuple[tuple[str, str], ...]
+
+    def as_record(self) -> dict[str, object]:
+        return {
+            "version": VERSION,
+            "bank": [[name, code] for name, code in self.bank],
+            "query": [code for _name, code in self.query],
+        }
+
+
+def codes_for(luma: Luma) -> RobustCodes | None:
+    """Bank and query codes of upright luma; None when it is too small to hash."""
+    if min(luma.shape) < MIN_SIDE:
+        return None
+    return RobustCodes(bank=tuple(bank_codes(luma)), query=tuple(query_codes(luma)))
+
+
+def codes_from_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> RobustCodes | None:
+    """Bank and query codes of an encoded image (decoded once more, at reduced size)."""
+    return codes_for(luma_for_hashing(data, limits))
+
+
+def coefficients(luma: Luma, rect: Box) -> npt.NDArray[np.float64]:
+    """16x16 DCT coefficients (frequencies 1..16) of ``rect`` box-resampled to 64x64."""
+    top, bottom, left, right = rect
+    image = Image.fromarray(luma.astype(np.float32), mode="F")
+    grid = np.asarray(
+        image.resize((GRID, GRID), Image.Resampling.BOX, box=(left, top, right, bottom)),
+        dtype=np.float64,
+    )
+    result: npt.NDArray[np.float64] = _DCT @ grid @ _DCT.T
+    return result
+
+
+def to_hex(coeffs: npt.NDArray[np.float64]) -> str:
+    bits = (coeffs > np.median(coeffs)).ravel()
+    return np.packbits(bits).tobytes().hex()
+
+
+def dihedral(coeffs: npt.NDArray[np.float64]) -> list[tuple[str, str]]:
+    """The hashes of the 8 flips and rotations, from the coefficients (no resampling):
+    mirroring the columns negates odd column frequencies, mirroring the rows odd row
+    frequencies, and transposing the image transposes the coefficients."""
+    out = []
+    for name in DIHEDRAL:
+        c = coeffs.T if "t" in name else coeffs
+        if "x" in name:
+            c = c * _ODD[None, :]
+        if "y" in name:
+            c = c * _ODD[:, None]
+        out.append((name, to_hex(c)))
+    return out
+
+
+def regions(luma: Luma) -> dict[str, Rect]:
+    """Candidate content regions, by name, without duplicates (first name wins)."""
+    whole = region.full(luma)
+    trimmed = region.trim_uniform(luma)
+    quiet = region.trim_quiet(luma, trimmed)
+    found: dict[str, Rect] = {"full": whole, "trim": trimmed, "main": quiet}
+    framed = region.find_framed(luma)
+    if framed is not None:
+        found["frame"] = framed
+    unique: dict[str, Rect] = {}
+    for name, rect in found.items():
+        if all(not _same(rect, r) for r in unique.values()):
+            unique[name] = rect
+    return unique
+
+
+def _same(a: Rect, b: Rect) -> bool:
+    height = max(a[1], b[1]) - min(a[0], b[0])
+    width = max(a[3], b[3]) - min(a[2], b[2])
+    return max(abs(x - y) for x, y in zip(a, b, strict=True)) <= 0.004 * max(height, width)
+
+
+def halves(rect: Box) -> dict[str, Box]:
+    """The top, bottom, left and right halves of a region (an overlay on one half leaves
+    the other intact)."""
+    top, bottom, left, right = rect
+    mid_y, mid_x = (top + bottom) / 2, (left + right) / 2
+    return {
+        "top": (top, mid_y, left, right),
+        "bottom": (mid_y, bottom, left, right),
+        "left": (top, bottom, left, mid_x),
+        "right": (top, bottom, mid_x, right),
+    }
+
+
+def window(rect: Box, scale: float) -> Box:
+    top, bottom, left, right = rect
+    h, w = bottom - top, right - left
+    dy, dx = h * (1 - scale) / 2, w * (1 - scale) / 2
+    return (top + dy, bottom - dy, left + dx, right - dx)
+
+
+def bank_codes(luma: Luma) -> list[tuple[str, str]]:
+    """Codes registered for a protected photo (deduplicated, named)."""
+    found = regions(luma)
+    out: dict[str, str] = {}
+    for name, rect in found.items():
+        if name == "frame":
+            continue
+        for suffix, code in dihedral(coefficients(luma, rect)):
+            out.setdefault(code, f"{name}{'.' + suffix if suffix else ''}")
+    # Rotations are undone on the whole canvas, crops happen to the photo without its
+    # flat edges: the ladder is registered for both when they differ.
+    bases = [("s", found["full"])] + ([("t", found["trim"])] if "trim" in found else [])
+    for prefix, base in bases:
+        for scale in LADDER:
+            code = to_hex(coefficients(luma, window(base, scale)))
+            out.setdefault(code, f"{prefix}{round(scale * 100)}")
+    main = found.get("trim") or found["full"]
+    for name, part in halves(main).items():
+        out.setdefault(to_hex(coefficients(luma, part)), name)
+    return [(name, code) for code, name in out.items()]
+
+
+def query_codes(luma: Luma) -> list[tuple[str, str]]:
+    """Codes looked up for a copy found later (deduplicated, named)."""
+    out: dict[str, str] = {}
+    found = regions(luma)
+    for name, rect in found.items():
+        out.setdefault(to_hex(coefficients(luma, rect)), name)
+    primary = next(found[k] for k in ("frame", "main", "trim", "full") if k in found)
+    for name, part in halves(primary).items():
+        out.setdefault(to_hex(coefficients(luma, part)), name)
+    angle = rotation_angle(luma)
+    scale = None if angle is None else _inside_scale(luma.shape, abs(angle))
+    if angle is not None and scale is not None:
+        # The sign read from the corners is wrong for some shapes; both turns are cheap.
+        for turn in (angle, -angle):
+            upright = np.asarray(
+                Image.fromarray(luma.astype(np.float32), mode="F").rotate(
+                    -turn, resample=Image.Resampling.BILINEAR
+                ),
+                dtype=np.float64,
+            )
+            inside = window(region.full(upright), scale)
+            out.setdefault(to_hex(coefficients(upright, inside)), f"rot{turn:+.1f}")
+    return [(name, code) for code, name in out.items()]
+
+
+def _inside_scale(shape: tuple[int, ...], degrees: float) -> float | None:
+    """The largest ladder scale whose centred window lies inside the unrotated content."""
+    h, w = shape[:2]
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    limit = min(w / (w * c + h * s), h / (w * s + h * c))
+    fitting = [x for x in LADDER if x <= limit - 0.01]
+    return max(fitting) if fitting else None
+
+
+def rotation_angle(luma: Luma, tolerance: float = 24.0) -> float | None:
+    """The angle (degrees, anticlockwise) a copy was rotated by on its own canvas, from the
+    four corner triangles of fill it leaves; None unless all four corners agree."""
+    h, w = luma.shape
+    angles, signs = [], []
+    for flip_rows, flip_cols in ((False, False), (False, True), (True, False), (True, True)):
+        corner = luma[::-1] if flip_rows else luma
+        corner = corner[:, ::-1] if flip_cols else corner
+        fill = corner[:2, :2].mean()
+        along = _run(np.abs(corner[0, : w // 2] - fill) < tolerance)
+        down = _run(np.abs(corner[: h // 2, 0] - fill) < tolerance)
+        if min(along, down) < 2 or along >= w // 2 or down >= h // 2:
+            return None
+        angles.append(math.degrees(math.atan(min(along, down) / max(along, down))))
+        # anticlockwise: top-left and bottom-right triangles are long along the rows
+        diagonal = flip_rows == flip_cols
+        signs.append(1 if (along > down) == diagonal else -1)
+    middle = float(np.median(angles))
+    if max(angles) - min(angles) > 1.5 or not MIN_ANGLE <= middle <= MAX_ANGLE:
+        return None
+    if abs(sum(signs)) < 4:
+        return None
+    return middle * (1 if sum(signs) > 0 else -1)
+
+
+def _run(mask: npt.NDArray[np.bool_]) -> int:
+    misses = np.flatnonzero(~mask)
+    return int(misses[0]) if len(misses) else len(mask)
+
+
+def luma_for_hashing(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Luma:
+    """Upright luma of an encoded image, reduced for hashing (never below WORKING_SIDE)."""
+    image = decode.open_image(data, limits)
+    tag = decode.orientation(image)
+    width, height = image.size
+    k = 1
+    while k < 8 and min(width, height) // (2 * k) >= WORKING_SIDE:
+        k *= 2
+    luma = None
+    if image.format in decode.JPEG_FORMATS and image.mode in ("RGB", "L"):
+        luma = decode.jpeg_luma_reduced(data, width, height, k) if k > 1 else None
+    if luma is None:
+        decode.load(image)
+        try:  # as for PDQ: alpha dropped, deep modes clipped to 8 bits, then luma
+            rgb = image if image.mode in ("RGB", "L") else image.convert("RGB")
+            gray = rgb if rgb.mode == "L" else rgb.convert("L")
+        except (OSError, ValueError) as exc:
+            raise UnreadableMediaError(f"This image cannot be converted ({exc}).") from exc
+        if k > 1:
+            gray = gray.reduce(k)
+        luma = np.asarray(gray, dtype=np.float64)
+    from_cols, rows_flipped, cols_flipped = decode.AXES[tag]
+    if from_cols:
+        luma = luma.T
+    if rows_flipped:
+        luma = luma[::-1, :]
+    if cols_flipped:
+        luma = luma[:, ::-1]
+    return np.ascontiguousarray(luma)

@@ -1,0 +1,132 @@
+"""The robust signal: content regions, rotation, codes that match copies and not others."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from chorus.fingerprint import fingerprint_bytes, region, robust
+from chorus.fingerprint.benchmark.evaluate import load_photo
+from chorus.fingerprint.benchmark.transforms import by_name, encode
+
+
+def _distance(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def _best(bank: robust.RobustCodes, query: robust.RobustCodes) -> int:
+    return min(_distance(b, q) for _n, b in bank.bank for _m, q in query.query)
+
+
+def _luma(image: Image.Image) -> robust.Luma:
+    return np.asarray(image.convert("L"), dtype=np.float64)
+
+
+@pytest.fixture(scope="module")
+def upright(photos: list[Path]) -> list[tuple[bytes, Image.Image]]:
+    return [load_photo(p) for p in photos[:6]]
+
+
+def test_codes_are_valid_and_versioned(upright: list[tuple[bytes, Image.Image]]) -> None:
+    codes = fingerprint_bytes(upright[0][0]).robust
+    assert codes is not None
+    names = [n for n, _c in codes.bank]
+    assert len(names) == len(set(names))
+    assert all(len(n) <= 16 for n in names)
+    for _name, code in codes.bank + codes.query:
+        assert len(code) == 64
+        assert 96 <= int(code, 16).bit_count() <= 160
+    record = codes.as_record()
+    assert record["version"] == robust.VERSION
+
+
+@pytest.mark.parametrize(
+    "transform",
+    ["border_black", "border_blurred_fill", "screenshot", "crop80_centre", "rotate_5", "jpeg_q30"],
+)
+def test_copies_match_their_own_photo(
+    upright: list[tuple[bytes, Image.Image]], transform: str
+) -> None:
+    (step,) = by_name([transform])
+    hits = 0
+    for k, (data, image) in enumerate(upright):
+        bank = robust.codes_from_bytes(data)
+        copy = robust.codes_from_bytes(step.apply(image, np.random.default_rng(k)))
+        assert bank is not None and copy is not None
+        hits += _best(bank, copy) <= robust.THRESHOLD
+    assert hits >= len(upright) - 1  # the benchmark measures the rate; one miss is allowed
+
+
+def test_distinct_photos_stay_far_apart(upright: list[tuple[bytes, Image.Image]]) -> None:
+    codes = [robust.codes_from_bytes(data) for data, _image in upright]
+    for i, a in enumerate(codes):
+        for j, b in enumerate(codes):
+            if i != j:
+                assert a is not None and b is not None
+                assert _best(a, b) > robust.THRESHOLD + 10
+
+
+def test_dihedral_codes_equal_hashing_the_flipped_photo(
+    upright: list[tuple[bytes, Image.Image]],
+) -> None:
+    image = upright[1][1]
+    luma = _luma(image)
+    variants = dict(robust.dihedral(robust.coefficients(luma, region.full(luma))))
+    for name, flipped in (
+        ("x", ImageOps.mirror(image)),
+        ("y", ImageOps.flip(image)),
+        ("t", image.transpose(Image.Transpose.TRANSPOSE)),
+    ):
+        other = _luma(flipped)
+        direct = robust.to_hex(robust.coefficients(other, region.full(other)))
+        assert _distance(direct, variants[name]) <= 2, name
+
+
+def test_a_border_is_trimmed_to_the_photo(upright: list[tuple[bytes, Image.Image]]) -> None:
+    image = upright[2][1]
+    framed = ImageOps.expand(image, border=(30, 20, 40, 50), fill="black")
+    top, bottom, left, right = region.trim_uniform(_luma(framed))
+    w, h = image.size
+    assert abs(top - 20) <= 2 and abs(left - 30) <= 2
+    assert abs(bottom - (20 + h)) <= 2 and abs(right - (30 + w)) <= 2
+
+
+def test_the_photo_in_a_screenshot_is_found(upright: list[tuple[bytes, Image.Image]]) -> None:
+    (step,) = by_name(["screenshot"])
+    for k, (_data, image) in enumerate(upright[:3]):
+        with Image.open(io.BytesIO(step.apply(image, np.random.default_rng(k)))) as shot:
+            luma = _luma(shot)
+        rect = region.find_framed(luma)
+        assert rect is not None
+        top, bottom, left, right = rect
+        ratio = (right - left) / (bottom - top)
+        assert abs(ratio - image.width / image.height) < 0.03 * ratio
+
+
+@pytest.mark.parametrize("degrees", [-7.0, 2.5, 10.0])
+def test_rotation_is_read_from_the_fill_corners(
+    upright: list[tuple[bytes, Image.Image]], degrees: float
+) -> None:
+    image = upright[3][1]
+    turned = image.rotate(degrees, resample=Image.Resampling.BICUBIC, fillcolor="black")
+    with Image.open(io.BytesIO(encode(turned))) as copy:
+        angle = robust.rotation_angle(_luma(copy))
+    assert angle is not None
+    assert abs(abs(angle) - abs(degrees)) < 0.4
+
+
+def test_no_rotation_is_read_from_an_ordinary_photo(
+    upright: list[tuple[bytes, Image.Image]],
+) -> None:
+    assert all(robust.rotation_angle(_luma(image)) is None for _data, image in upright)
+
+
+def test_tiny_and_flat_images_get_no_robust_codes() -> None:
+    for size in ((20, 300), (400, 300)):
+        buffer = io.BytesIO()
+        Image.new("RGB", size, (90, 120, 150)).save(buffer, format="PNG")
+        assert fingerprint_bytes(buffer.getvalue()).robust is None
