@@ -11,7 +11,8 @@ import typer
 from chorus.cli._context import database
 from chorus.errors import ChorusError
 from chorus.fingerprint.workers import HashingPool
-from chorus.matching.lookup import BankIndex, lookup
+from chorus.matching.identify import best_matches
+from chorus.matching.lookup import BankIndex
 from chorus.store.session import transaction
 
 
@@ -34,28 +35,21 @@ def match(
                     json.dumps({"path": path, "error": outcome.code, "message": outcome.message})
                 )
                 continue
-            queries = [("sha256", outcome.sha256), ("md5", outcome.md5)]
-            if outcome.usable:
-                queries += [("pdq", value) for value in dict.fromkeys(outcome.pdq.dihedral)]
-            if outcome.usable and outcome.robust is not None:
-                queries += [("robust", code) for _name, code in outcome.robust.query]
             with transaction(sessions) as session:
                 index.sync(session, force=True)
-                results = lookup(session, index, queries, actor="cli", endpoint="cli_match")
-            best: dict[str, tuple[float, int, str, int]] = {}
-            for result in results:
-                for m in result.matches:
-                    # strongest first: exact digests, then the smallest share of the radius
-                    strength = m.distance / m.radius if m.radius else 0.0
-                    if m.entry_id not in best or strength < best[m.entry_id][0]:
-                        best[m.entry_id] = (strength, m.distance, m.signal_type, m.radius)
+                matches = best_matches(session, index, outcome, actor="cli", endpoint="cli_match")
             typer.echo(
                 json.dumps(
                     {
                         "path": path,
                         "matches": [
-                            {"id": k, "distance": d, "signal_type": t, "radius": r}
-                            for k, (_s, d, t, r) in sorted(best.items(), key=lambda kv: kv[1])
+                            {
+                                "id": m.entry_id,
+                                "distance": m.distance,
+                                "signal_type": m.signal_type,
+                                "radius": m.radius,
+                            }
+                            for m in matches
                         ],
                     }
                 )

@@ -22,12 +22,20 @@ class EntryMatch:
     owner_id: str
     signal_type: str
     distance: int
+    radius: int = 0  # 0 for exact digests
+
+    @property
+    def strength(self) -> float:
+        """Share of the signal's radius used (0 = exact): smaller is stronger."""
+        return self.distance / self.radius if self.radius else 0.0
 
 
 def queries_for(fingerprint: Fingerprint) -> list[tuple[str, str]]:
     queries = [("sha256", fingerprint.sha256), ("md5", fingerprint.md5)]
     if fingerprint.usable:
         queries += [("pdq", value) for value in dict.fromkeys(fingerprint.pdq.dihedral)]
+    if fingerprint.usable and fingerprint.robust is not None:
+        queries += [("robust", code) for _name, code in fingerprint.robust.query]
     return queries
 
 
@@ -40,13 +48,15 @@ def best_matches(
     endpoint: str,
     policy: QuarantinePolicy | None = None,
 ) -> list[EntryMatch]:
-    """Matched entries, closest first (exact digests count as distance 0)."""
+    """Matched entries, strongest first: exact digests, then the smallest share of the
+    matching signal's radius (PDQ and the robust signal have different radii)."""
     results = lookup(
         session, index, queries_for(fingerprint), actor=actor, endpoint=endpoint, policy=policy
     )
     best: dict[str, EntryMatch] = {}
     for result in results:
         for m in result.matches:
-            if m.entry_id not in best or m.distance < best[m.entry_id].distance:
-                best[m.entry_id] = EntryMatch(m.entry_id, m.owner_id, m.signal_type, m.distance)
-    return sorted(best.values(), key=lambda m: (m.distance, m.entry_id))
+            found = EntryMatch(m.entry_id, m.owner_id, m.signal_type, m.distance, m.radius)
+            if m.entry_id not in best or found.strength < best[m.entry_id].strength:
+                best[m.entry_id] = found
+    return sorted(best.values(), key=lambda m: (m.strength, m.distance, m.entry_id))
