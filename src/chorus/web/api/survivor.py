@@ -61,7 +61,8 @@ def _limit(request: Request, what: str, per_minute: int) -> None:
         raise RateLimitedError("Too many attempts from here. Please wait a minute.") from exc
 
 
-def _start_session(request: Request, response: Response, reference: str) -> SurvivorSession:
+def start_session(request: Request, response: Response, reference: str) -> SurvivorSession:
+    """Sign the survivor in: a signed, HttpOnly, SameSite=Strict cookie (Secure in production)."""
     signer: SessionSigner = request.app.state.session_signer
     cookie, survivor = signer.issue(reference)
     response.set_cookie(
@@ -81,7 +82,7 @@ def file_report(
     survivor_auth.check_pin_format(body.pin)
     filed = cases.file_report(session, request.app.state.keyring, body.answers)
     survivor_auth.set_pin(session, filed.case_reference, body.pin)
-    _start_session(request, response, filed.case_reference)
+    start_session(request, response, filed.case_reference)
     return ReportOut(
         reference=filed.case_reference,
         report_id=filed.report_id,
@@ -101,7 +102,7 @@ def sign_in(body: SignIn, request: Request, response: Response, session: Session
     except SignInError:
         session.commit()  # the failed attempt counts towards the lockout
         raise
-    return SignedIn(csrf_token=_start_session(request, response, reference).csrf_token)
+    return SignedIn(csrf_token=start_session(request, response, reference).csrf_token)
 
 
 @router.delete("/survivor/session", status_code=204, summary="Sign out")

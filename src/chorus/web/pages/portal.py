@@ -18,8 +18,9 @@ from chorus.errors import RateLimitedError, SessionError, SignInError
 from chorus.matching import bank
 from chorus.monitor import sightings
 from chorus.security import survivor_auth
-from chorus.security.survivor_auth import COOKIE, SessionSigner
+from chorus.security.survivor_auth import COOKIE
 from chorus.web.api.deps import SessionDep
+from chorus.web.api.survivor import start_session
 from chorus.web.pages.register import NO_STORE, TEMPLATES
 
 PORTAL_CSP = (
@@ -73,13 +74,8 @@ def sign_in(
     except SignInError as exc:
         session.commit()  # the failed attempt counts towards the lockout
         return _page(request, "portal_sign_in.html", 401, error=exc.message)
-    signer: SessionSigner = request.app.state.session_signer
-    cookie, _survivor = signer.issue(signed)
     response = RedirectResponse("/portal", status_code=303)
-    response.set_cookie(
-        COOKIE, cookie, max_age=survivor_auth.SESSION_MAX_AGE_S, httponly=True,
-        samesite="strict", secure=request.app.state.settings.env == "production", path="/",
-    )  # fmt: skip
+    start_session(request, response, signed)
     return response
 
 
