@@ -46,3 +46,12 @@ def test_the_code_table_is_data() -> None:
     assert all(o.law for o in codes.offences.values())
     with pytest.raises(CasesError):
         table("atlantis")
+
+
+def test_oversized_answers_are_refused_with_a_clear_error() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="at most 2000 characters"):
+        IntakeAnswers(what_was_shared="x", urls=["https://a.example/" + "x" * 5000])
+    with pytest.raises(ValidationError, match="at most 20 items"):
+        IntakeAnswers(what_was_shared="x", own_details_seen={f"k{i}": "v" for i in range(30)})

@@ -67,3 +67,18 @@ def test_keys_capture_export_verify(database_url: str, photos: list[Path], tmp_p
     assert "VERIFIED" in ledger.stdout and "1 signed tree heads" in ledger.stdout
     signed = run(env, "evidence", "sign")
     assert signed.returncode == 0 and '"log":"chorus-evidence-ledger"' in signed.stdout
+
+
+def test_a_malformed_public_key_file_is_a_usage_error(tmp_path: Path) -> None:
+    bundle = tmp_path / "b.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("manifest.json", "{}")
+    key = tmp_path / "key.pem"
+    key.write_text("not a key")
+    answer = run({}, "evidence", "verify", str(bundle), "--public-key", str(key))
+    assert answer.returncode == 2 and "not an Ed25519 public key" in answer.stderr
+    plain = subprocess.run(
+        [sys.executable, "-m", "chorus.evidence.offline", str(bundle), "--public-key", str(key)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert plain.returncode == 2 and "not an Ed25519 public key" in plain.stderr

@@ -7,28 +7,30 @@ recorded).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 HowObtained = Literal[
     "hacked_account", "sent_to_someone", "social_media", "taken_covertly", "unknown"
 ]
 OWN_DETAILS = ("name", "school", "workplace", "town", "handle")
+Url = Annotated[str, StringConstraints(max_length=2000)]
+Short = Annotated[str, StringConstraints(max_length=300)]
 
 
 class IntakeAnswers(BaseModel):
     """One report's answers. Every field is optional except what was shared."""
 
     what_was_shared: str = Field(min_length=1, max_length=5000)
-    urls: list[str] = Field(default_factory=list, max_length=200)
+    urls: list[Url] = Field(default_factory=list, max_length=200)
     when_seen: str | None = Field(default=None, max_length=200)
     how_obtained: HowObtained = "unknown"
-    people_with_access: list[str] = Field(default_factory=list, max_length=500)
-    people_in_screenshots: list[str] = Field(default_factory=list, max_length=100)
-    handles: list[str] = Field(default_factory=list, max_length=100)
-    images: list[str] = Field(default_factory=list, max_length=500)  # bank entry ids
-    own_details_seen: dict[str, str] = Field(default_factory=dict)
+    people_with_access: list[Short] = Field(default_factory=list, max_length=500)
+    people_in_screenshots: list[Short] = Field(default_factory=list, max_length=100)
+    handles: list[Short] = Field(default_factory=list, max_length=100)
+    images: list[Short] = Field(default_factory=list, max_length=500)  # bank entry ids
+    own_details_seen: dict[Short, Short] = Field(default_factory=dict, max_length=20)
     already_shared: bool = True
     threatened_to_share: bool = False
     asked_for_money_or_images: bool = False

@@ -100,7 +100,11 @@ def verify(
     ] = None,
 ) -> None:
     """Check a bundle offline (no database, no settings). Exit 1 on any problem."""
-    pinned = public_key_from_pem(public_key.read_text()) if public_key else None
+    try:
+        pinned = public_key_from_pem(public_key.read_text()) if public_key else None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        typer.echo(f"chorus: {public_key} is not an Ed25519 public key in PEM form.", err=True)
+        raise typer.Exit(2) from exc
     report = verify_bundle(bundle, pinned)
     typer.echo(f"key {report.key_id or '?'}; tree of {report.tree_size}; "
                f"{report.entries} entries; {report.captures} captures")  # fmt: skip

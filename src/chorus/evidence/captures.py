@@ -18,7 +18,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chorus import __version__
-from chorus.errors import CaptureNotFoundError, CaptureTooLargeError, EvidenceError
+from chorus.errors import (
+    CaptureNotFoundError,
+    CaptureTooLargeError,
+    EvidenceError,
+    EvidenceShreddedError,
+)
 from chorus.evidence import ledger
 from chorus.evidence.keys import KeyRing, seal, unseal
 from chorus.evidence.models import Capture, LedgerPayload
@@ -173,7 +178,9 @@ def read(
     row = _row(session, public_id)
     key = keyring.data_key(session, row.scope, create=False)
     if row.ciphertext is None or row.nonce is None:
-        raise keyring_shredded(public_id)
+        raise EvidenceShreddedError(
+            f"Capture {public_id} was deleted at the survivor's request and can no longer be read."
+        )
     data = unseal(key, row.nonce, row.ciphertext, f"capture:{row.scope}:{row.public_id}")
     if hashlib.sha256(data).hexdigest() != row.sha256:
         raise EvidenceError(f"Capture {public_id} no longer matches the digest recorded for it.")
@@ -187,14 +194,6 @@ def read(
         keyring=keyring,
     )
     return CaptureInfo.of(row), data
-
-
-def keyring_shredded(public_id: str) -> EvidenceError:
-    from chorus.errors import EvidenceShreddedError
-
-    return EvidenceShreddedError(
-        f"Capture {public_id} was deleted at the survivor's request and can no longer be read."
-    )
 
 
 def for_cases(session: Session, case_refs: list[str]) -> list[CaptureInfo]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chorus import __version__
@@ -37,7 +38,7 @@ from chorus.evidence import captures as capture_store
 from chorus.evidence import ledger, texts, tree_heads
 from chorus.evidence.keys import KeyRing, signing_key, unseal
 from chorus.evidence.models import Capture
-from chorus.evidence.offline.bundle import public_key_to_pem
+from chorus.evidence.offline.bundle import PUBLIC_KEY, public_key_to_pem
 from chorus.evidence.tags import EventTag
 from chorus.evidence.timestamp import request_timestamp
 from chorus.evidence.warc import read_responses
@@ -105,8 +106,12 @@ def _add_captures(
     listed: list[dict[str, Any]] = []
     exhibits: list[list[Any]] = [["exhibit", "file", "sha256", "description"]]
     records = []
-    for info in capture_store.for_cases(session, case_refs):
-        row = session.query(Capture).filter(Capture.public_id == info.public_id).one()
+    scopes = [capture_store.case_scope(ref) for ref in case_refs]
+    rows = session.scalars(
+        select(Capture).where(Capture.scope.in_(scopes)).order_by(Capture.captured_at, Capture.id)
+    )
+    for row in rows:
+        info = capture_store.CaptureInfo.of(row)
         if row.ciphertext is None or row.nonce is None:
             continue  # shredded at the survivor's request; the ledger still shows it existed
         try:
@@ -199,7 +204,7 @@ def export_bundle(
     decrypted = ledger.payloads(session, keyring, [e.seq for e in chosen])
 
     bundle = _Bundle()
-    bundle.add(PUBLIC_KEY_PATH, public_key_to_pem(head.public_key))
+    bundle.add(PUBLIC_KEY, public_key_to_pem(head.public_key))
     bundle.add("ledger/tree_head.json", head.body)
     bundle.add("ledger/tree_head.sig", head.signature)
     bundle.add("ledger/entries.jsonl", "".join(e.body + "\n" for e in chosen))
@@ -286,9 +291,6 @@ def export_bundle(
         out, bundle_id, len(chosen), len(listed), head.tree_size, manifest_digest.hex(),
         settings.evidence_tsa_url is not None,
     )  # fmt: skip
-
-
-PUBLIC_KEY_PATH = "ledger/public_key.pem"
 
 
 def _write_zip(bundle: _Bundle, out: Path) -> None:

@@ -24,7 +24,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from chorus.errors import EvidenceError
+from chorus.errors import EvidenceError, EvidenceShreddedError
 from chorus.evidence import merkle
 from chorus.evidence.keys import KeyRing, seal, unseal
 from chorus.evidence.models import (
@@ -34,7 +34,7 @@ from chorus.evidence.models import (
     LedgerPayload,
     LedgerSubject,
 )
-from chorus.evidence.offline.proofs import canonical_json, leaf_hash, payload_digest
+from chorus.evidence.offline.proofs import canonical_json, leaf_hash, payload_digest, sha256
 from chorus.evidence.tags import EventTag
 from chorus.store.base import utcnow
 
@@ -262,8 +262,6 @@ def payloads(
     session: Session, keyring: KeyRing, seqs: Iterable[int]
 ) -> dict[int, dict[str, Any] | None]:
     """Decrypted ``{"salt", "payload"}`` per entry; None where the scope was shredded."""
-    from chorus.errors import EvidenceShreddedError
-
     wanted = sorted(set(seqs))
     out: dict[int, dict[str, Any] | None] = {}
     for i in range(0, len(wanted), _CHUNK):
@@ -342,8 +340,6 @@ def consistency_proof(session: Session, old_size: int, new_size: int) -> list[by
 
 def root_at(session: Session, tree_size: int) -> bytes:
     """The Merkle root of the first ``tree_size`` entries (any past size)."""
-    from chorus.evidence.offline.proofs import sha256
-
     if tree_size == 0:
         return sha256(b"")
     return merkle.range_hashes([(0, tree_size)], _fetch(session))[0]

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chorus.config import Settings
 from chorus.errors import ChorusError, MonitorError
 from chorus.evidence.keys import KeyRing
-from chorus.evidence.warc import Exchange, build_warc
+from chorus.evidence.warc import build_warc
 from chorus.fingerprint import Fingerprint
 from chorus.fingerprint.workers import HashingPool
 from chorus.matching.identify import best_matches
@@ -309,7 +309,3 @@ def reset_claims(session: Session, worker: str) -> None:
         .where(MonitorTarget.claimed_by == worker)
         .values(claimed_by=None, claim_expires_at=None)
     )
-
-
-def make_exchanges(fetched: Fetched) -> list[Exchange]:
-    return list(fetched.exchanges)

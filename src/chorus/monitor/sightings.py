@@ -30,10 +30,6 @@ class Recorded:
     reappeared: bool
 
 
-def _scope(owner_id: str) -> str:
-    return captures.case_scope(owner_id)
-
-
 def record(
     session: Session,
     keyring: KeyRing,
@@ -104,7 +100,7 @@ def record(
          "capture": capture.public_id},
         {"media_url": ref.url, "page_url": ref.page_url, "post": ref.post_id,
          "thread": ref.thread, "signal_type": match.signal_type, "distance": match.distance},
-        scope=_scope(match.owner_id),
+        scope=captures.case_scope(match.owner_id),
         keyring=keyring,
     )  # fmt: skip
     if earlier is not None:
@@ -162,7 +158,7 @@ def apply_recheck(
             session, EventTag.REMOVAL_VERIFIED, MONITOR.label,
             {"case": sighting.owner_id, "sighting": sighting.public_id},
             {"checked": {row.role: row.last_status for row in rows}},
-            scope=_scope(sighting.owner_id), keyring=keyring,
+            scope=captures.case_scope(sighting.owner_id), keyring=keyring,
         )  # fmt: skip
         return True
     sighting.last_seen = now

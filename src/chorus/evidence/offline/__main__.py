@@ -23,7 +23,11 @@ def main(argv: list[str] | None = None) -> int:
         help="PEM file of the public key you expect (published by the unit)",
     )
     args = parser.parse_args(argv)
-    pinned = public_key_from_pem(args.public_key.read_text()) if args.public_key else None
+    try:
+        pinned = public_key_from_pem(args.public_key.read_text()) if args.public_key else None
+    except (OSError, UnicodeDecodeError, ValueError):
+        print(f"{args.public_key} is not an Ed25519 public key in PEM form.", file=sys.stderr)
+        return 2
     report = verify_bundle(args.bundle, pinned)
     print(f"Bundle: {args.bundle}")
     print(f"Signing key id: {report.key_id or 'unknown'}")

@@ -32,6 +32,7 @@ UNLISTED_OK = {MANIFEST, MANIFEST_SIG, TIMESTAMP}
 CAPTURE_STORED = "evidence:capture:stored"
 _SPKI_ED25519 = bytes.fromhex("302a300506032b6570032100")
 _MAX_MEMBER = 4 * 1024**3
+_MAX_TOTAL = 16 * 1024**3
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class _Files:
                     self.files[path.relative_to(source).as_posix()] = path.read_bytes()
             return
         with zipfile.ZipFile(source) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+            if declared > _MAX_TOTAL:
+                raise ValueError(f"it would expand to {declared:,} bytes, more than any bundle")
             for info in archive.infolist():
                 if info.is_dir():
                     continue
