@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chorus.store.base import Base, BigId, UTCDateTime, utcnow
@@ -21,7 +30,51 @@ class Case(Base):
     consent_linking: Mapped[bool] = mapped_column(default=True)
     consent_police_contact: Mapped[bool] = mapped_column(default=False)
     consent_peer_contact: Mapped[bool] = mapped_column(default=False)
+    #: standard, raised (the survivor's town was seen beside a copy) or high (their name,
+    #: handle, school or workplace): caseworkers see it first.
+    risk_level: Mapped[str] = mapped_column(String(20), default="standard")
+    #: How the survivor wants to hear from us ("portal", "email", "phone") and when; the
+    #: address or number itself is sealed with the case's data key.
+    contact_channel: Mapped[str] = mapped_column(String(20), default="portal")
+    contact_times: Mapped[str | None] = mapped_column(String(200))
+    contact_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseAlert(Base):
+    """Something the survivor and their caseworker must know about: for now, the survivor's
+    own details seen beside a copy (doxxing). Only the kinds of detail are kept, never the
+    text of the post (that is in the encrypted evidence capture)."""
+
+    __tablename__ = "case_alerts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    details: Mapped[list[str]] = mapped_column(JSON)
+    sighting: Mapped[str | None] = mapped_column(String(40))
+    told_via: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class IntakeDraft(Base):
+    """A report being written on the web form, saved so it can be finished later.
+
+    Found by the SHA-256 of its resume code; the answers are sealed with a key derived
+    from the code, which the server never stores: a draft is readable only by whoever holds
+    the code. Drafts expire (settings: intake_draft_ttl_s).
+    """
+
+    __tablename__ = "intake_drafts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    step: Mapped[int] = mapped_column(Integer, default=1)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class Report(Base):

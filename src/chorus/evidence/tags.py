@@ -20,6 +20,7 @@ class EventTag(StrEnum):
     SERIES_MEMBER_ADDED = "cases:series:member_added"
     SERIES_MEMBER_REMOVED = "cases:series:member_removed"
     CASE_DATA_DELETED = "cases:case:data_deleted"
+    CASE_OWN_DETAILS_SEEN = "cases:case:own_details_seen"
     # matching
     FINGERPRINTS_REGISTERED = "matching:fingerprints:registered"
     FINGERPRINTS_WITHDRAWN = "matching:fingerprints:withdrawn"

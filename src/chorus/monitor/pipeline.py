@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from chorus.cases import alerts
 from chorus.config import Settings
 from chorus.errors import ChorusError, MonitorError
 from chorus.evidence.keys import KeyRing
@@ -203,6 +204,10 @@ class Monitor:
                     )  # fmt: skip
                     if done.new or done.reappeared:
                         report.sightings.append(done.sighting.public_id)
+                        alerts.check_own_details(
+                            session, self.keyring, match.owner_id, f"{ref.text}\n{ref.context}",
+                            sighting=done.sighting.public_id, by=sightings.MONITOR.label,
+                        )  # fmt: skip
         except ChorusError as exc:
             self._seen.pop(ref.url, None)
             report.skipped.append(f"{ref.url}: {exc.message}")

@@ -21,7 +21,8 @@ class MediaRef:
     api_url: str | None = None
     post_id: str | None = None
     thread: str | None = None
-    text: str = ""  # the post's words, for doxxing checks (never stored unless flagged)
+    text: str = ""  # the post's words, for doxxing checks (never stored)
+    context: str = ""  # the thread's opening post, read with ``text`` (never stored)
 
     @property
     def urls(self) -> dict[str, str]:

@@ -181,6 +181,11 @@ class Djangochan(Source):
         parser = _ThreadPage(fetched.url)
         parser.feed(fetched.body.decode("utf-8", "replace"))
         parser.close()
+
+        def words(post: dict[str, Any]) -> str:
+            return " ".join(" ".join(post["text"]).split())[:MAX_TEXT]
+
+        opening = parser.posts[0] if parser.posts else None
         media = [
             MediaRef(
                 url=post["media"],
@@ -188,7 +193,8 @@ class Djangochan(Source):
                 thumbnail_url=post["thumb"],
                 post_id=post["id"],
                 thread=f"{board}/{int(pk)}",
-                text=" ".join(" ".join(post["text"]).split())[:MAX_TEXT],
+                text=words(post),
+                context=words(opening) if opening is not None and post is not opening else "",
             )
             for post in parser.posts
             if post["media"]

@@ -56,6 +56,8 @@ class FourChanJson(Source):
         board, number = match["board"], match["no"]
         media_origin = self.media_origin or origin
         posts = data.get("posts", []) if isinstance(data, dict) else []
+        opening = posts[0] if posts and isinstance(posts[0], dict) else {}
+        context = _text(str(opening.get("sub", ""))) + " " + _text(str(opening.get("com", "")))
         media = []
         for post in posts:
             if not isinstance(post, dict):
@@ -72,6 +74,7 @@ class FourChanJson(Source):
                     post_id=str(post.get("no", "")),
                     thread=f"{board}/{number}",
                     text=_text(str(post.get("com", ""))) + " " + _text(str(post.get("sub", ""))),
+                    context=context if post is not opening else "",
                 )
             )
         return Listing(media=media)

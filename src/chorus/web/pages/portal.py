@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from chorus.cases import alerts
 from chorus.cases import service as cases
 from chorus.errors import RateLimitedError, SessionError, SignInError
 from chorus.matching import bank
@@ -92,6 +93,7 @@ def home(request: Request, session: SessionDep) -> Response:
         reference=reference,
         csrf_token=survivor.csrf_token,
         timeline=cases.timeline(session, reference),
+        alerts=alerts.alerts_for(session, reference),
         protected=bank.count_for_owner(session, reference),
         progress=sightings.progress_for_owner(session, reference),
     )
