@@ -178,6 +178,16 @@ class Settings(BaseSettings):
         ge=1,
         description="How often every URL of a present sighting is checked for removal.",
     )
+    intake_draft_ttl_s: int = Field(
+        default=30 * 24 * 3600,
+        ge=60,
+        description="How long a report saved part-way on the web form is kept.",
+    )
+    quick_exit_url: str = Field(
+        default="https://www.bbc.co.uk/weather",
+        pattern=r"^https://",
+        description="The neutral page 'Leave this page quickly' goes to.",
+    )
 
     def require_secrets(self) -> None:
         """Refuse to go on (ConfigError) when a secret is missing or weak outside development.

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from chorus.cases import classification, linking
+from chorus.cases import classification, contact, linking
 from chorus.cases.intake import IntakeAnswers, artifacts_from_answers
 from chorus.cases.models import Artifact, Case, Classification, Link, Report, Series
 from chorus.errors import CasesError
@@ -46,6 +46,7 @@ def file_report(
     *,
     case_reference: str | None = None,
     consent_linking: bool = True,
+    contact_choices: contact.ContactChoices | None = None,
 ) -> Filed:
     """A new report (for a new case, or another report for an existing one)."""
     if case_reference:
@@ -56,6 +57,8 @@ def file_report(
         case = Case(reference=new_reference(), consent_linking=consent_linking)
         session.add(case)
         session.flush()
+    if contact_choices is not None:
+        contact.apply(session, keyring, case, contact_choices)
     report = Report(public_id=f"R-{secrets.token_hex(5).upper()}", case_id=case.id,
                     route=answers.route, answers=answers.model_dump())  # fmt: skip
     session.add(report)

@@ -32,6 +32,7 @@ from chorus.store.session import session_factory, transaction
 from chorus.web.api import admin as admin_api
 from chorus.web.api import matching as matching_api
 from chorus.web.api import survivor as survivor_api
+from chorus.web.pages import intake as intake_page
 from chorus.web.pages import portal as portal_page
 from chorus.web.pages import register as register_page
 
@@ -154,6 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(survivor_api.router)
     app.include_router(register_page.router)
     app.include_router(portal_page.router)
+    app.include_router(intake_page.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")

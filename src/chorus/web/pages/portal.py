@@ -31,14 +31,14 @@ PORTAL_CSP = (
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-def _page(request: Request, template: str, status: int = 200, **context: object) -> Response:
+def page(request: Request, template: str, status: int = 200, **context: object) -> Response:
     response = TEMPLATES.TemplateResponse(request, template, context, status_code=status)
     response.headers["Content-Security-Policy"] = PORTAL_CSP
     response.headers["Cache-Control"] = NO_STORE
     return response
 
 
-def _same_origin(request: Request) -> bool:
+def same_origin(request: Request) -> bool:
     """Refuse form posts from other sites (login CSRF). Browsers say where a request comes
     from in Sec-Fetch-Site; with no-referrer pages, Origin is "null", so that comes first."""
     site = request.headers.get("sec-fetch-site")
@@ -51,8 +51,8 @@ def _same_origin(request: Request) -> bool:
 
 
 @router.get("/portal/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request) -> Response:
-    return _page(request, "portal_sign_in.html")
+def sign_inpage(request: Request) -> Response:
+    return page(request, "portal_sign_in.html")
 
 
 @router.post("/portal/sign-in", response_class=HTMLResponse)
@@ -62,19 +62,19 @@ def sign_in(
     reference: Annotated[str, Form(max_length=40)] = "",
     pin: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    if not _same_origin(request):
-        return _page(request, "portal_sign_in.html", 400, error="Please sign in from this page.")
+    if not same_origin(request):
+        return page(request, "portal_sign_in.html", 400, error="Please sign in from this page.")
     client = request.client.host if request.client else "unknown"
     try:
         request.app.state.rate_limiter.check(f"sign-in:{client}", 20)
     except RateLimitedError:
         error = "Too many attempts from here. Please wait a minute, then try again."
-        return _page(request, "portal_sign_in.html", 429, error=error)
+        return page(request, "portal_sign_in.html", 429, error=error)
     try:
         signed = survivor_auth.sign_in(session, reference, pin)
     except SignInError as exc:
         session.commit()  # the failed attempt counts towards the lockout
-        return _page(request, "portal_sign_in.html", 401, error=exc.message)
+        return page(request, "portal_sign_in.html", 401, error=exc.message)
     response = RedirectResponse("/portal", status_code=303)
     start_session(request, response, signed)
     return response
@@ -87,7 +87,7 @@ def home(request: Request, session: SessionDep) -> Response:
     except SessionError:
         return RedirectResponse("/portal/sign-in", status_code=303)
     reference = survivor.reference
-    return _page(
+    return page(
         request,
         "portal_home.html",
         reference=reference,
