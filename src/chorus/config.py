@@ -183,6 +183,11 @@ class Settings(BaseSettings):
         ge=60,
         description="How long a report saved part-way on the web form is kept.",
     )
+    deletion_grace_s: int = Field(
+        default=7 * 24 * 3600,
+        ge=0,
+        description="How long a survivor can change their mind after asking for deletion.",
+    )
     quick_exit_url: str = Field(
         default="https://www.bbc.co.uk/weather",
         pattern=r"^https://",

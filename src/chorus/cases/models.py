@@ -38,6 +38,8 @@ class Case(Base):
     contact_channel: Mapped[str] = mapped_column(String(20), default="portal")
     contact_times: Mapped[str | None] = mapped_column(String(200))
     contact_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: When a deletion the survivor asked for is carried out (they can cancel until then).
+    deletion_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -21,6 +21,10 @@ class EventTag(StrEnum):
     SERIES_MEMBER_REMOVED = "cases:series:member_removed"
     CASE_DATA_DELETED = "cases:case:data_deleted"
     CASE_OWN_DETAILS_SEEN = "cases:case:own_details_seen"
+    CASE_CHOICES_UPDATED = "cases:case:choices_updated"
+    CASE_DATA_EXPORTED = "cases:case:data_exported"
+    CASE_DELETION_REQUESTED = "cases:case:deletion_requested"
+    CASE_DELETION_CANCELLED = "cases:case:deletion_cancelled"
     # matching
     FINGERPRINTS_REGISTERED = "matching:fingerprints:registered"
     FINGERPRINTS_WITHDRAWN = "matching:fingerprints:withdrawn"

@@ -217,6 +217,20 @@ def withdraw(
     return entry
 
 
+def withdraw_owner(
+    session: Session, owner_id: str, reason: str, actor: str = "system:chorus"
+) -> int:
+    """Withdraw every item of one owner (a survivor taking their fingerprints back)."""
+    ids = session.scalars(
+        select(BankEntry.public_id).where(
+            BankEntry.owner_id == owner_id, BankEntry.status != WITHDRAWN
+        )
+    ).all()
+    for public_id in ids:
+        withdraw(session, public_id, reason, actor)
+    return len(ids)
+
+
 def quarantine(session: Session, entry: BankEntry, reason: str) -> None:
     """Suspend an item pending review (a suspected false submission)."""
     if entry.status == ACTIVE:

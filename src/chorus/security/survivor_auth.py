@@ -52,6 +52,14 @@ def set_pin(session: Session, reference: str, pin: str) -> None:
     session.flush()
 
 
+def forget(session: Session, reference: str) -> None:
+    """Remove a case's PIN (its data was deleted): the reference no longer signs in."""
+    row = session.get(SurvivorCredential, reference)
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
 def _lock_for(failures: int) -> timedelta:
     return min(MAX_LOCK, timedelta(minutes=2 ** (failures - FREE_ATTEMPTS)))
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from chorus import __version__, errors
+from chorus.cases import survivor_choices
 from chorus.config import Settings
 from chorus.errors import ChorusError
 from chorus.evidence import tree_heads
@@ -34,8 +35,10 @@ from chorus.web.api import matching as matching_api
 from chorus.web.api import survivor as survivor_api
 from chorus.web.pages import intake as intake_page
 from chorus.web.pages import portal as portal_page
+from chorus.web.pages import portal_choices as portal_choices_page
 from chorus.web.pages import register as register_page
 
+HOUSEKEEPING_INTERVAL_S = 600
 #: Page assets (the browser fingerprinting scripts among them), served by Chorus itself.
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -86,19 +89,35 @@ def _status_for(exc: ChorusError) -> int:
     return 400
 
 
-async def _sign_tree_heads(sessions: sessionmaker[Session], settings: Settings) -> None:
-    """Sign the evidence ledger's head now and then, so published heads stay recent."""
+async def _every(interval_s: float, work: Callable[[], object], what: str) -> None:
+    """Run ``work`` in a thread now and then; a failure is logged and tried again later."""
+    while True:
+        try:
+            await asyncio.to_thread(work)
+        except (ChorusError, SQLAlchemyError) as exc:
+            log.warning("could not %s: %s", what, exc)
+        await asyncio.sleep(interval_s)
 
-    def sign_once() -> None:
+
+def _jobs(sessions: sessionmaker[Session], settings: Settings, keyring: KeyRing) -> list[
+    tuple[float, Callable[[], object], str]
+]:  # fmt: skip
+    """Chorus's own periodic work inside ``chorus serve``."""
+
+    def sign_tree_head() -> None:  # so published heads stay recent
         with transaction(sessions) as session:
             tree_heads.sign_if_grown(session, settings)
 
-    while True:
-        try:
-            await asyncio.to_thread(sign_once)
-        except (ChorusError, SQLAlchemyError) as exc:
-            log.warning("could not sign the evidence tree head: %s", exc)
-        await asyncio.sleep(settings.evidence_sign_interval_s)
+    def carry_out_deletions() -> None:  # survivors' deletions whose week has passed
+        with transaction(sessions) as session:
+            survivor_choices.carry_out_due(session, keyring)
+
+    jobs: list[tuple[float, Callable[[], object], str]] = [
+        (HOUSEKEEPING_INTERVAL_S, carry_out_deletions, "carry out requested deletions")
+    ]
+    if settings.evidence_sign_interval_s:
+        jobs.append((settings.evidence_sign_interval_s, sign_tree_head, "sign the tree head"))
+    return jobs
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -116,17 +135,15 @@ def create_app(settings: Settings) -> FastAPI:
         with transaction(sessions) as session:
             index.sync(session, force=True)
         app.state.bank_index = index
-        signer = None
-        if settings.evidence_sign_interval_s:
-            signer = asyncio.create_task(_sign_tree_heads(sessions, settings))
+        tasks = [asyncio.create_task(_every(*job)) for job in _jobs(sessions, settings, keyring)]
         monitor = BackgroundMonitor(sessions, settings) if settings.monitor_in_serve else None
         if monitor is not None:
             monitor.start()
         yield
         if monitor is not None:
             await asyncio.to_thread(monitor.stop)
-        if signer is not None:
-            signer.cancel()
+        for task in tasks:
+            task.cancel()
         index_dir.mkdir(parents=True, exist_ok=True)
         index.save(index_dir)
 
@@ -144,7 +161,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.rate_limiter = RateLimiter()
-    app.state.keyring = KeyRing(settings)
+    app.state.keyring = keyring = KeyRing(settings)
     app.state.session_signer = SessionSigner(settings.effective_secret_key)
     app.state.quarantine_policy = QuarantinePolicy(
         max_distinct_items=settings.quarantine_threshold,
@@ -156,6 +173,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(register_page.router)
     app.include_router(portal_page.router)
     app.include_router(intake_page.router)
+    app.include_router(portal_choices_page.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from chorus.cases import alerts
+from chorus.cases import alerts, survivor_choices
 from chorus.cases import service as cases
-from chorus.errors import RateLimitedError, SessionError, SignInError
+from chorus.errors import CasesError, RateLimitedError, SessionError, SignInError
 from chorus.matching import bank
 from chorus.monitor import sightings
 from chorus.security import survivor_auth
@@ -87,6 +87,12 @@ def home(request: Request, session: SessionDep) -> Response:
     except SessionError:
         return RedirectResponse("/portal/sign-in", status_code=303)
     reference = survivor.reference
+    try:
+        case = survivor_choices.case_of(session, reference)
+    except CasesError:  # deleted at the survivor's request
+        response = RedirectResponse("/portal/sign-in", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
     return page(
         request,
         "portal_home.html",
@@ -94,6 +100,7 @@ def home(request: Request, session: SessionDep) -> Response:
         csrf_token=survivor.csrf_token,
         timeline=cases.timeline(session, reference),
         alerts=alerts.alerts_for(session, reference),
+        deletion_due=case.deletion_due_at,
         protected=bank.count_for_owner(session, reference),
         progress=sightings.progress_for_owner(session, reference),
     )

@@ -1,4 +1,4 @@
-"""Cases: risk level, contact preferences, alerts (own details seen), intake drafts.
+"""Cases: risk level, contact preferences, deletion, alerts (own details seen), drafts.
 
 Revision ID: 0008
 Revises: 0005
@@ -28,6 +28,7 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("contact_times", sa.String(200), nullable=True))
         batch.add_column(sa.Column("contact_sealed", sa.LargeBinary(), nullable=True))
+        batch.add_column(sa.Column("deletion_due_at", UTCDateTime(), nullable=True))
     op.create_table(
         "case_alerts",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
@@ -63,6 +64,7 @@ def downgrade() -> None:
     op.drop_index("ix_case_alerts_case_id", table_name="case_alerts")
     op.drop_table("case_alerts")
     with op.batch_alter_table("cases") as batch:
+        batch.drop_column("deletion_due_at")
         batch.drop_column("contact_sealed")
         batch.drop_column("contact_times")
         batch.drop_column("contact_channel")
