@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import io
 import random
 import resource
 import statistics
@@ -26,6 +27,7 @@ import threading
 import time
 from pathlib import Path
 
+from PIL import Image
 from sqlalchemy import select
 
 from _results import machine, now, pin_to_one_core, write_section
@@ -101,11 +103,49 @@ def latency(photos: list[Path], runs: int) -> list[float]:
     return out
 
 
-def throughput(photos: list[Path], posts: int) -> tuple[float, float, list[float]]:
+def small_jpegs(photos: list[Path], side: int) -> list[bytes]:
+    """The photos scaled to ``side`` pixels (longest side), as a busy board's media."""
+    out = []
+    for path in photos:
+        image = Image.open(path)
+        image.thumbnail((side, side))
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, "JPEG", quality=85)
+        out.append(buffer.getvalue())
+    return out
+
+
+class RssSampler(threading.Thread):
+    """RSS every ``interval`` seconds, with the number of media done by then."""
+
+    def __init__(self, done: list[int], interval: float = 2.0) -> None:
+        super().__init__(daemon=True)
+        self.done, self.interval = done, interval
+        self.samples: list[tuple[int, float]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(self.interval):
+            self.samples.append((self.done[0], rss_mb()))
+
+
+def slope_mb_per_10k(samples: list[tuple[int, float]]) -> float:
+    """Least-squares growth of RSS per 10,000 media (0 when flat)."""
+    if len(samples) < 2:
+        return 0.0
+    xs, ys = [x for x, _ in samples], [y for _, y in samples]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    return 0.0 if not var else sum((x - mx) * (y - my) for x, y in samples) / var * 10_000
+
+
+def throughput(
+    photos: list[Path], posts: int, side: int | None
+) -> tuple[float, float, list[tuple[int, float]], int]:
     folder = Path(tempfile.mkdtemp(prefix="chorus-bench-monitor-"))
     settings, sessions = setup(folder, monitor_request_interval_s=0)
     board = Board()
-    datas = [p.read_bytes() for p in photos]
+    datas = small_jpegs(photos, side) if side else [p.read_bytes() for p in photos]
     per_thread = 250
     thread = None
     for n in range(posts):
@@ -113,48 +153,63 @@ def throughput(photos: list[Path], posts: int) -> tuple[float, float, list[float
             thread = None
         post = board.post(thread, datas[n % len(datas)])
         thread = thread or post.no
-    samples = []
+    done = [0]
+    sampler = RssSampler(done)
     with running(board) as base, Monitor(sessions, settings) as monitor:  # type: ignore[arg-type]
         with transaction(sessions) as session:  # type: ignore[operator]
             targets.add(session, f"{base}/b/catalog.json", "4chan")
         monitor.run_once()  # discovers every thread
-        done, t0 = 0, time.perf_counter()
-        while done < posts:
+        t0 = time.perf_counter()
+        sampler.start()
+        while done[0] < posts:
             report = monitor.run_once(recheck=False)
             if not report.targets:
                 break
-            done += report.media
-            samples.append(rss_mb())
-        rate = done / (time.perf_counter() - t0)
+            done[0] += report.media
+        rate = done[0] / (time.perf_counter() - t0)
+        sampler.stop.set()
+        sampler.join()
+        cached = len(monitor._seen)
     t0 = time.perf_counter()
     for data in datas[: min(len(datas), 300)]:
         fingerprint_bytes(data)
     peer = min(len(datas), 300) / (time.perf_counter() - t0)
-    return rate, peer, samples
+    return rate, peer, sampler.samples, cached
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=50_000)
     parser.add_argument("--latency-runs", type=int, default=5)
+    parser.add_argument(
+        "--media-side",
+        type=int,
+        default=0,
+        help="scale the board's media to this many pixels (0: as they are)",
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     core = pin_to_one_core()
     photos = sorted(PHOTOS.glob("*.jpg"))
     lat = latency(photos, args.latency_runs)
-    rate, peer, samples = throughput(photos, args.posts)
-    warm = samples[len(samples) // 5 :] or samples
+    rate, peer, samples, cached = throughput(photos, args.posts, args.media_side or None)
+    warm = [s for s in samples if s[0] >= 25_000] or samples[len(samples) // 2 :] or samples
+    rss = [mb for _, mb in warm]
+    media = f"scaled to {args.media_side} px" if args.media_side else "the photos as they are"
     body = f"""## Site monitor ({now()})
 
-`benchmarks/bench_monitor.py --posts {args.posts:,} --latency-runs {args.latency_runs}` on
-{machine()}; pinned to core {core} (the board server shares it). Local 4chan-format board.
+`benchmarks/bench_monitor.py --posts {args.posts:,} --latency-runs {args.latency_runs}
+--media-side {args.media_side}` on {machine()}; pinned to core {core} (the board server
+shares it). Local 4chan-format board; throughput and memory with media {media}.
 
 | measure | result | target |
 | --- | --- | --- |
 | post -> sighting, 1 request/s per host, thread refresh 10 s (median / max of {len(lat)}) | {statistics.median(lat):.1f} / {max(lat):.1f} s | <= 60 s |
 | media fetched + fingerprinted + looked up | {rate:.1f} /s | |
 | peer: fingerprinting the same JPEGs alone (fast path, in process) | {peer:.1f} /s (monitor = {rate / peer:.2f}x) | |
-| RSS after warm-up over {args.posts:,} posts (min / max, {len(warm)} samples) | {min(warm):.0f} / {max(warm):.0f} MB | flat |
+| RSS from post 25,000 on, of {args.posts:,} (min / max, {len(rss)} samples every 2 s) | {min(rss):.0f} / {max(rss):.0f} MB | flat |
+| RSS growth in that stretch (least squares) | {slope_mb_per_10k(warm):+.1f} MB per 10,000 posts | ~0 |
+| lookups remembered at the end (CHORUS_MONITOR_SEEN_CACHE) | {cached:,} | bounded |
 """  # noqa: E501
     print(body)
     if not args.no_write:

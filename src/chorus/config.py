@@ -178,6 +178,11 @@ class Settings(BaseSettings):
         ge=1,
         description="How often every URL of a present sighting is checked for removal.",
     )
+    monitor_seen_cache: int = Field(
+        default=20_000,
+        ge=0,
+        description="Media URLs whose lookups the monitor remembers (about 1.3 KB each).",
+    )
     intake_draft_ttl_s: int = Field(
         default=30 * 24 * 3600,
         ge=60,

@@ -39,20 +39,43 @@ def queries_for(fingerprint: Fingerprint) -> list[tuple[str, str]]:
     return queries
 
 
+#: Signal types of packed queries, one byte each; every value is stored as raw bytes.
+_PACK_TYPES = ("sha256", "md5", "pdq", "robust")
+
+
+def pack_queries(queries: list[tuple[str, str]]) -> bytes:
+    """The queries of one item in about a kilobyte, for caches that hold many items: one
+    type byte, one length byte and the raw digest per query."""
+    out = bytearray()
+    for signal_type, value in queries:
+        raw = bytes.fromhex(value)
+        out += bytes((_PACK_TYPES.index(signal_type), len(raw))) + raw
+    return bytes(out)
+
+
+def unpack_queries(packed: bytes) -> list[tuple[str, str]]:
+    out, i = [], 0
+    while i < len(packed):
+        kind, size = packed[i], packed[i + 1]
+        out.append((_PACK_TYPES[kind], packed[i + 2 : i + 2 + size].hex()))
+        i += 2 + size
+    return out
+
+
 def best_matches(
     session: Session,
     index: BankIndex,
-    fingerprint: Fingerprint,
+    fingerprint: Fingerprint | list[tuple[str, str]],
     *,
     actor: str,
     endpoint: str,
     policy: QuarantinePolicy | None = None,
 ) -> list[EntryMatch]:
     """Matched entries, strongest first: exact digests, then the smallest share of the
-    matching signal's radius (PDQ and the robust signal have different radii)."""
-    results = lookup(
-        session, index, queries_for(fingerprint), actor=actor, endpoint=endpoint, policy=policy
-    )
+    matching signal's radius (PDQ and the robust signal have different radii).
+    ``fingerprint`` may also be its :func:`queries_for` list, as cached by the monitor."""
+    queries = fingerprint if isinstance(fingerprint, list) else queries_for(fingerprint)
+    results = lookup(session, index, queries, actor=actor, endpoint=endpoint, policy=policy)
     best: dict[str, EntryMatch] = {}
     for result in results:
         for m in result.matches:

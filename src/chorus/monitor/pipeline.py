@@ -27,7 +27,7 @@ from chorus.evidence.keys import KeyRing
 from chorus.evidence.warc import build_warc
 from chorus.fingerprint import Fingerprint
 from chorus.fingerprint.workers import HashingPool
-from chorus.matching.identify import best_matches
+from chorus.matching.identify import best_matches, pack_queries, queries_for, unpack_queries
 from chorus.matching.lookup import BankIndex
 from chorus.monitor import sightings, sniff, targets
 from chorus.monitor.fetch import Fetched, Fetcher, FetchPolicy
@@ -37,12 +37,11 @@ from chorus.monitor.sources.base import MediaRef
 from chorus.store.session import transaction
 
 log = logging.getLogger(__name__)
-_SEEN_LIMIT = 100_000
 
 
 @dataclass(frozen=True)
 class _Seen:
-    fingerprint: Fingerprint
+    queries: bytes  # the media's lookups, packed (identify.pack_queries): about 1 KB
     bank_seq: int  # the bank's change number when it was last looked up
 
 
@@ -76,7 +75,8 @@ class Monitor:
         self.fetcher = Fetcher(fetch_policy(settings))
         self.index = BankIndex(radius=settings.match_radius)
         self.pool = HashingPool(1, limits=settings.fingerprint_limits())
-        self._seen: OrderedDict[str, _Seen] = OrderedDict()  # media URL -> fingerprint
+        self._seen: OrderedDict[str, _Seen] = OrderedDict()  # media URL -> its lookups
+        self._seen_limit = settings.monitor_seen_cache
         self._scratch = tempfile.TemporaryDirectory(prefix="chorus-monitor-")
         os.chmod(self._scratch.name, 0o700)
 
@@ -173,7 +173,7 @@ class Monitor:
         if seen is None:
             try:
                 media = self._fetch_image(ref.url)
-                fingerprint = self._fingerprint(media.body)
+                queries = queries_for(self._fingerprint(media.body))
             except ChorusError as exc:
                 report.skipped.append(f"{ref.url}: {exc.message}")
                 with transaction(self.sessions) as session:
@@ -181,7 +181,7 @@ class Monitor:
                 return
             report.media += 1
         else:
-            fingerprint = seen.fingerprint
+            queries = unpack_queries(seen.queries)
 
         def capture() -> bytes:
             nonlocal media
@@ -193,9 +193,9 @@ class Monitor:
             with transaction(self.sessions) as session:
                 if seen is None:
                     self._count(session, "media_fingerprinted")
-                matches = best_matches(session, self.index, fingerprint, actor=self.worker,
+                matches = best_matches(session, self.index, queries, actor=self.worker,
                                        endpoint="monitor")  # fmt: skip
-                self._remember(ref.url, _Seen(fingerprint, self.index.seq))
+                self._remember(ref.url, _Seen(pack_queries(queries), self.index.seq))
                 for match in matches:
                     done = sightings.record(
                         session, self.keyring, ref, match, capture,
@@ -220,7 +220,7 @@ class Monitor:
 
     def _remember(self, url: str, seen: _Seen) -> None:
         self._seen[url] = seen
-        if len(self._seen) > _SEEN_LIMIT:
+        while len(self._seen) > self._seen_limit:
             self._seen.popitem(last=False)
 
     def forget(self, url: str) -> None:

@@ -1,0 +1,22 @@
+"""The monitor's compact form of an item's lookups round-trips exactly."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chorus.matching.identify import pack_queries, unpack_queries
+
+SIZES = {"sha256": 32, "md5": 16, "pdq": 32, "robust": 32}
+query = st.sampled_from(sorted(SIZES)).flatmap(
+    lambda kind: st.binary(min_size=SIZES[kind], max_size=SIZES[kind]).map(
+        lambda raw: (kind, raw.hex())
+    )
+)
+
+
+@given(st.lists(query, max_size=40))
+def test_packed_queries_round_trip(queries: list[tuple[str, str]]) -> None:
+    packed = pack_queries(queries)
+    assert unpack_queries(packed) == queries
+    assert len(packed) == sum(2 + SIZES[kind] for kind, _ in queries)
