@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from PIL import Image, ImageOps
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from chorus.evidence import audit, captures, ledger
 from chorus.evidence.keys import KeyRing
 from chorus.evidence.tags import EventTag
 from chorus.evidence.warc import read_responses
+from chorus.fingerprint.benchmark.transforms import by_name
 from chorus.monitor import targets
 from chorus.monitor.models import MonitorCounter, MonitorTarget, Sighting
 from chorus.monitor.pipeline import Monitor
@@ -152,3 +154,32 @@ def test_djangochan_sightings_removal_and_reappearance(
             assert actions.count(EventTag.REMOVAL_VERIFIED) == 1
             assert actions.count(EventTag.SIGHTING_REAPPEARED) == 1
             assert audit.verify_ledger(session, settings).ok
+
+
+def test_cropped_and_screenshotted_copies_are_found(
+    sessions: sessionmaker[Session], settings: Settings, photos: list[Path], djangochan_site: Site
+) -> None:
+    """Issue 9 on the real board: a centre crop keeping 90% of each side and a phone
+    screenshot of a banked photo are found (PDQ alone misses both); the same treatment of a
+    photo that is not banked finds nothing."""
+    site, board = djangochan_site, "t2"
+    banked = register(sessions, photos[10:12], owner="C-2")
+    admin = Browser(site.base)
+    admin.log_in_as_admin()
+    admin.add_board(board, "second board")
+    crop, screenshot = by_name(["crop90_centre", "screenshot"])
+    rng = np.random.default_rng(5)
+    poster = Browser(site.base)
+    thread = poster.new_thread(board, crop.apply(Image.open(photos[10]), rng), "cropped")
+    poster.reply(board, thread, screenshot.apply(Image.open(photos[11]), rng), "screenshot")
+    poster.reply(board, thread, screenshot.apply(Image.open(photos[12]), rng), "another")
+    with Monitor(sessions, settings, worker="w2") as monitor:
+        with transaction(sessions) as session:
+            targets.add(session, f"{site.base}/{board}/thread/{thread}/", "djangochan")
+        report = monitor.run_once()
+    assert report.media == 3 and len(report.sightings) == 2
+    with transaction(sessions) as session:
+        found = session.scalars(select(Sighting).where(Sighting.owner_id == "C-2")).all()
+        assert sorted(s.bank_entry for s in found) == sorted(banked)
+        assert {s.signal_type for s in found} == {"robust"}
+        assert all(s.distance <= 44 for s in found)
