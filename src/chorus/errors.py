@@ -192,3 +192,27 @@ class SessionError(SecurityError):
     """No valid signed-in session, or its CSRF token is missing or wrong."""
 
     code = "session_required"
+
+
+class TakedownError(ChorusError):
+    """A takedown step was refused: discovery, a notice, a send or a state change."""
+
+    code = "takedown_error"
+
+
+class DiscoveryError(TakedownError):
+    """Recipients could not be worked out for a URL (each failed source is skipped)."""
+
+    code = "discovery_error"
+
+
+class NoticeIncompleteError(TakedownError):
+    """A notice lacks an element its legal regime requires; the message names each one."""
+
+    code = "notice_incomplete"
+
+
+class SendError(TakedownError):
+    """A notice could not be sent (the mail server refused, no address to send to)."""
+
+    code = "send_error"
