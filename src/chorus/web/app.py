@@ -75,6 +75,7 @@ STATUS = {
     errors.SignInError: 401,
     errors.SessionError: 401,
     errors.CasesError: 422,
+    errors.CaseStateError: 409,
     errors.CaptureNotFoundError: 404,
     errors.EvidenceShreddedError: 410,
     errors.CaptureTooLargeError: 413,
