@@ -6,7 +6,9 @@ are compared; an investigator sees only the people on at least ``k`` lists
 (``CHORUS_CONNECTIONS_MIN_LISTS``, never below 2), with how many lists — never one
 survivor's full list, never which survivor named whom. Names are matched as linking
 matches them (the phonetic key, confirmed by spelling similarity: ``linking.same_people``),
-handles and profile addresses by the normalised handle. Every viewing is in the ledger.
+handles and profile addresses by the normalised account name (a survivor who wrote
+"@dave_k" and one who pasted instagram.com/dave_k named the same entry). Every viewing is
+in the ledger.
 """
 
 from __future__ import annotations
@@ -45,8 +47,11 @@ def entry_key(value: str) -> KeyedArtifact | None:
     if not text:
         return None
     if text.startswith("@") or "/" in text:
-        handle = linking.handle_key(text)
-        return KeyedArtifact(handle, "handle", text.lstrip("@").lower()) if handle else None
+        handle = linking.handle_key(text)  # handle:name or handle:platform:name
+        if handle is None:
+            return None
+        name = handle.rsplit(":", 1)[1]  # "@dave_k" and instagram.com/dave_k are one entry
+        return KeyedArtifact(f"handle:{name}", "handle", f"@{name}")
     keyed = linking.keys_for("person_with_access", text)
     return keyed[0] if keyed else None
 
