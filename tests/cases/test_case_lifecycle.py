@@ -162,6 +162,8 @@ def test_close_transfer_reopen_keep_every_change_and_tell_the_survivor(
             assert actions.count(tag) == 1
         texts = [t.text for t in service.timeline(session, ref)]
         assert texts[-1] == "Your case was reopened."
+        assert "Your case moved to Exampleshire Police, Online Harms Unit, who now look " \
+            "after it." in texts  # fmt: skip
         assert "Your case was closed. You can still sign in here and ask for it to be " \
             "reopened." in texts  # fmt: skip
         assert audit.verify_ledger(session, settings).ok

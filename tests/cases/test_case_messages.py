@@ -77,14 +77,17 @@ def test_messages_replies_unread_and_shredding(
         assert [e.fields["action"] for e in entries].count(EventTag.MESSAGE_RECEIVED) == 1
 
     with transaction(sessions) as session:  # deletion: the texts can no longer be read
+        stored = session.scalar(select(CaseMessage).where(CaseMessage.public_id == first))
+        assert stored is not None and stored.sealed
+        kept = bytes(stored.sealed)  # as if from a backup taken before the deletion
         due = survivor_choices.request_deletion(session, ref, grace_s=0)
         survivor_choices.carry_out_due(session, keyring, due)
         assert notifications.pending(session) == []  # nothing is sent after deletion
     with transaction(sessions) as session:
         row = session.scalar(select(CaseMessage).where(CaseMessage.public_id == first))
-        assert row is not None and row.sealed
-        with pytest.raises(EvidenceShreddedError):
-            sealed_text.unseal(session, keyring, ref, f"message:{first}", row.sealed)
+        assert row is not None and row.sealed is None  # the ciphertext is gone too
+        with pytest.raises(EvidenceShreddedError):  # and its key: a backup cannot be read
+            sealed_text.unseal(session, keyring, ref, f"message:{first}", kept)
         with pytest.raises(CasesError):
             messages.for_survivor(session, keyring, ref)
         assert audit.verify_ledger(session, settings).ok

@@ -250,10 +250,15 @@ def timeline(session: Session, reference: str) -> list[TimelineItem]:
         .where(CaseContact.case_id == case.id)
     ):  # fmt: skip
         items.append(TimelineItem(when, f"{name} from {unit} became your named contact."))
-    for change in session.scalars(
-        select(CaseStatusChange).where(CaseStatusChange.case_id == case.id)
+    for change, unit in session.execute(
+        select(CaseStatusChange, CaseContact.unit)
+        .outerjoin(CaseContact, CaseContact.id == CaseStatusChange.contact_id)
+        .where(CaseStatusChange.case_id == case.id)
     ):
-        items.append(TimelineItem(change.at, _STATUS_WORDS[change.action]))
+        words = _STATUS_WORDS[change.action]
+        if change.action == "transferred" and unit:
+            words = f"Your case moved to {unit}, who now look after it."
+        items.append(TimelineItem(change.at, words))
     return sorted(items, key=lambda item: item.when)
 
 

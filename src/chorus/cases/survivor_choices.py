@@ -17,7 +17,16 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from chorus.cases import alerts, contact, lifecycle, messages
-from chorus.cases.models import Artifact, Case, CaseNotification, Classification, Link, Report
+from chorus.cases.models import (
+    Artifact,
+    Case,
+    CaseMessage,
+    CaseNotification,
+    CaseStatusChange,
+    Classification,
+    Link,
+    Report,
+)
 from chorus.cases.service import timeline
 from chorus.errors import CasesError
 from chorus.evidence import captures, ledger
@@ -143,6 +152,13 @@ def delete_case_data(session: Session, keyring: KeyRing, reference: str, actor: 
         update(Link)
         .where(or_(Link.report_a.in_(report_ids), Link.report_b.in_(report_ids)))
         .values(state="withdrawn", reasons=[], decided_by=actor.label, decided_at=utcnow())
+    )
+    # messages and reasons were sealed with the (now destroyed) case key; drop the ciphertext
+    session.execute(update(CaseMessage).where(CaseMessage.case_id == case.id).values(sealed=None))
+    session.execute(
+        update(CaseStatusChange)
+        .where(CaseStatusChange.case_id == case.id)
+        .values(reason_sealed=None)
     )
     session.execute(  # nothing more is sent to someone whose data is gone
         delete(CaseNotification).where(
