@@ -24,6 +24,13 @@ Environment = Literal["development", "test", "production"]
 #: Values that must never protect a real deployment.
 _KNOWN_WEAK_SECRETS = frozenset({"", "changeme", "change-me", "secret", "development", "dev"})
 _MIN_SECRET_LENGTH = 32
+#: Every case names a person to contact from the moment it is filed (the story's "case
+#: closed with no one to call"), so production refuses to start without one.
+_DUTY_CONTACT_MISSING = (
+    "CHORUS_DUTY_CONTACT_NAME, CHORUS_DUTY_CONTACT_UNIT and CHORUS_DUTY_CONTACT_REACH must "
+    "be set in production: every new case shows this person and how to reach them until a "
+    "caseworker assigns a named contact."
+)
 
 
 class Settings(BaseSettings):
@@ -199,6 +206,47 @@ class Settings(BaseSettings):
         description="The neutral page 'Leave this page quickly' goes to.",
     )
 
+    duty_contact_name: str | None = Field(
+        default=None,
+        max_length=120,
+        description=(
+            "Name of the person (or named duty role) every new case shows as its contact "
+            "until a caseworker assigns one. Required in production; development and test "
+            "show a placeholder."
+        ),
+    )
+    duty_contact_unit: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The duty contact's unit or organisation. Required in production.",
+    )
+    duty_contact_reach: str | None = Field(
+        default=None,
+        max_length=300,
+        description=(
+            "How survivors reach the duty contact, with hours (e.g. '0300 123 4567, "
+            "weekdays 9am to 5pm'). Required in production."
+        ),
+    )
+    connections_min_lists: int = Field(
+        default=2,
+        ge=2,
+        description=(
+            "Common connections in a series show a person only when they are on at least "
+            "this many survivors' lists of people who had access (never fewer than 2)."
+        ),
+    )
+
+    def duty_contact(self) -> tuple[str, str, str]:
+        """(name, unit, how to reach) of the duty contact; a placeholder outside production."""
+        given = (self.duty_contact_name, self.duty_contact_unit, self.duty_contact_reach)
+        if all(v and v.strip() for v in given):
+            return (given[0] or "", given[1] or "", given[2] or "")
+        if self.env == "production":
+            raise ConfigError(_DUTY_CONTACT_MISSING)
+        return ("The duty caseworker", f"Chorus ({self.env})",
+                "Not set: CHORUS_DUTY_CONTACT_REACH")  # fmt: skip
+
     def require_secrets(self) -> None:
         """Refuse to go on (ConfigError) when a secret is missing or weak outside development.
 
@@ -222,6 +270,8 @@ class Settings(BaseSettings):
                     f"CHORUS_ENV is '{self.env}'. Generate both evidence keys with: "
                     "chorus evidence keygen"
                 )
+        if self.env == "production":
+            self.duty_contact()
 
     @cached_property
     def effective_secret_key(self) -> str:

@@ -182,6 +182,12 @@ class CasesError(ChorusError):
     code = "cases_error"
 
 
+class CaseStateError(CasesError):
+    """The case is not in a state that allows this (e.g. closing a case already closed)."""
+
+    code = "case_state"
+
+
 class SignInError(SecurityError):
     """A case reference and PIN did not match (never says which), or too many attempts."""
 

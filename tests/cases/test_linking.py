@@ -58,5 +58,21 @@ def test_name_variants_meet_and_different_people_do_not() -> None:
                (2, [("person_with_access", "John Smith")]),
                (3, [("person_with_access", "Jane Smith")])]  # fmt: skip
     links, series = suggest(reports)
-    assert series == [[1, 2]]
+    assert [(link.a, link.b) for link in links] == [(1, 2)]
     assert links[0].reasons == ["both name a person with access: jon smyth / john smith"]
+    assert links[0].weak and series == []  # a name alone is kept, but makes no series
+
+
+def test_a_person_link_needs_a_second_different_key() -> None:
+    thread = "https://board.example/b/thread/7"
+    reports = [(1, [("person_with_access", "Jon Smyth"), ("url", thread)]),
+               (2, [("person_with_access", "John Smith"), ("url", thread)]),
+               (3, [("person_with_access", "John Smith"), ("person_in_screenshot", "Ann Lee")]),
+               (4, [("person_with_access", "Jon Smith"), ("handle", "@ann.lee")]),
+               (5, [("handle", "@Ann.Lee")])]  # fmt: skip
+    links, series = suggest(reports)
+    by_pair = {(link.a, link.b): link for link in links}
+    assert not by_pair[(1, 2)].weak  # a name and a thread
+    assert by_pair[(1, 3)].weak and by_pair[(1, 4)].weak  # names only
+    assert not by_pair[(4, 5)].weak  # a handle
+    assert series == [[1, 2], [4, 5]]  # 3 is linked by names only: recorded, in no series

@@ -69,6 +69,7 @@ def test_report_form_works_without_javascript(page_server: str) -> None:
     assert done.status_code == 200
     reference = re.search(r'id="reference">([A-Z0-9-]+)<', done.text)
     assert reference and "cannot recover" in done.text
+    assert "Until then, your contact is <strong>The duty caseworker</strong>" in done.text
     # filed once: the draft is gone, and the new case can be seen in the portal
     assert later.post("/report/resume", data={"code": code}).status_code == 404
     home = later.get("/portal")

@@ -115,6 +115,11 @@ EVIDENCE_KEYS = {
     "CHORUS_EVIDENCE_SIGNING_KEY": base64.b64encode(b"s" * 32).decode(),
     "CHORUS_EVIDENCE_MASTER_KEY": base64.b64encode(b"m" * 32).decode(),
 }
+DUTY_CONTACT = {
+    "CHORUS_DUTY_CONTACT_NAME": "The duty caseworker",
+    "CHORUS_DUTY_CONTACT_UNIT": "Example Helpline",
+    "CHORUS_DUTY_CONTACT_REACH": "0300 123 4567, weekdays 9am to 5pm",
+}
 
 
 def test_production_refuses_to_start_without_evidence_keys(tmp_path: Path) -> None:
@@ -133,9 +138,17 @@ def test_production_refuses_a_malformed_master_key(tmp_path: Path) -> None:
     assert "CHORUS_EVIDENCE_MASTER_KEY" in output
 
 
+def test_production_refuses_to_start_without_a_duty_contact(tmp_path: Path) -> None:
+    env = {"CHORUS_ENV": "production", "CHORUS_SECRET_KEY": STRONG, **EVIDENCE_KEYS}
+    process, _ = start(env, tmp_path)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "CHORUS_DUTY_CONTACT_NAME" in output
+
+
 def test_production_starts_with_a_strong_secret(tmp_path: Path) -> None:
     process, base = start(
-        {"CHORUS_ENV": "production", "CHORUS_SECRET_KEY": STRONG, **EVIDENCE_KEYS},
+        {"CHORUS_ENV": "production", "CHORUS_SECRET_KEY": STRONG, **EVIDENCE_KEYS, **DUTY_CONTACT},
         tmp_path,
     )
     try:

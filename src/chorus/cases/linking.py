@@ -17,6 +17,11 @@ Each report's artifacts become link keys:
 Reports sharing a key are linked (a star per key: n - 1 links, not n^2); a pair's link
 lists every key the two share, as plain reasons a caseworker can check. Connected reports
 form a suggested series; confirmed links form series.
+
+A link whose only reasons are person names is **weak**: names collide (many unrelated
+people know a "John Smith"), so it is recorded with its reasons for a caseworker to see,
+but on its own it never puts two reports in a suggested series. It takes a second,
+different key (a shared thread, address, image or handle) or a caseworker's confirmation.
 """
 
 from __future__ import annotations
@@ -52,12 +57,22 @@ class KeyedArtifact:
     shown: str  # what the caseworker reads in a reason
 
 
+#: Kinds of key that cannot link reports into a suggested series on their own.
+WEAK_KINDS = frozenset({"person"})
+
+
 @dataclass
 class Suggestion:
     a: int
     b: int
     reasons: list[str] = field(default_factory=list)
     score: float = 0.0
+    kinds: set[str] = field(default_factory=set)
+
+    @property
+    def weak(self) -> bool:
+        """Only person names in common: kept and shown, but no series on its own."""
+        return self.kinds <= WEAK_KINDS
 
 
 def _fold(text: str) -> str:
@@ -130,7 +145,10 @@ class _Components:
 def suggest(
     reports: Iterable[tuple[int, Sequence[tuple[str, str]]]],
 ) -> tuple[list[Suggestion], list[list[int]]]:
-    """Suggested links and suggested series (groups of 2+) for ``(report id, artifacts)``."""
+    """Suggested links and suggested series (groups of 2+) for ``(report id, artifacts)``.
+
+    Weak links (person names only) are among the links but join no series.
+    """
     by_key: dict[str, list[tuple[int, KeyedArtifact]]] = defaultdict(list)
     for report_id, artifacts in reports:
         seen: set[str] = set()
@@ -150,7 +168,7 @@ def suggest(
         if kind == "person":
             if len(members) > PERSON_HUB:
                 continue
-            groups = _same_people(members)
+            groups = same_people(members)
         else:
             groups = [members]
         for group in groups:
@@ -164,7 +182,10 @@ def suggest(
                 else:
                     link.reasons.append(f"both report {hub.shown}")
                 link.score = min(1.0, link.score + WEIGHTS[kind])
-                components.union(hub_id, other_id)
+                link.kinds.add(kind)
+    for pair, link in pairs.items():
+        if not link.weak:
+            components.union(*pair)
     series: dict[int, list[int]] = defaultdict(list)
     for report_id in components.parent:
         series[components.find(report_id)].append(report_id)
@@ -172,7 +193,7 @@ def suggest(
     return sorted(pairs.values(), key=lambda s: (s.a, s.b)), suggested
 
 
-def _same_people(
+def same_people(
     members: list[tuple[int, KeyedArtifact]],
 ) -> list[list[tuple[int, KeyedArtifact]]]:
     """Within one phonetic key, keep together only names that are also spelled alike."""

@@ -134,6 +134,9 @@ class Link(Base):
     score: Mapped[float]
     provenance: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(20), default="suggested")
+    #: Person names were its only reasons: shown, but it joins no suggested series unless a
+    #: caseworker confirms it (linking.WEAK_KINDS).
+    weak: Mapped[bool] = mapped_column(default=False)
     decided_by: Mapped[str | None] = mapped_column(String(120))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -148,3 +151,80 @@ class Series(Base):
     unit: Mapped[str | None] = mapped_column(String(120))
     officer: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SeriesMember(Base):
+    """A report in a series (kept when the series is formed)."""
+
+    __tablename__ = "case_series_members"
+    __table_args__ = (UniqueConstraint("series_id", "report_id", name="uq_case_series_members"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("case_series.id"), index=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("case_reports.id"), index=True)
+    added_by: Mapped[str] = mapped_column(String(120))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseContact(Base):
+    """A named contact assigned to a case: who, which unit, how to reach them. The latest
+    row is the current contact; none yet means the duty contact from the settings."""
+
+    __tablename__ = "case_contacts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    unit: Mapped[str] = mapped_column(String(200))
+    reach: Mapped[str] = mapped_column(String(300))  # "0300 123 4567, weekdays 9am-5pm"
+    assigned_by: Mapped[str] = mapped_column(String(120))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseStatusChange(Base):
+    """Every change of a case's status (closed, transferred, reopening asked, reopened):
+    who, when, and why (the reason is sealed with the case's data key)."""
+
+    __tablename__ = "case_status_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20))  # the status afterwards
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("case_contacts.id"))
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    by: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseMessage(Base):
+    """A message between the caseworker and the survivor, text sealed with the case's data
+    key (so deleting the case's data makes it unreadable). Never an image."""
+
+    __tablename__ = "case_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(20), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    #: "to_survivor" (from staff) or "from_survivor" (a reply from the portal)
+    direction: Mapped[str] = mapped_column(String(20))
+    author: Mapped[str] = mapped_column(String(120))
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseNotification(Base):
+    """A neutral "please sign in" note queued for the survivor's chosen email or phone.
+
+    It holds the channel and the neutral text only: never case details, never the address
+    (the sender reads that, sealed, from the case when it sends)."""
+
+    __tablename__ = "case_notifications"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(String(300))
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -15,7 +15,17 @@ from sqlalchemy.orm import Session
 
 from chorus.cases import classification, contact, linking
 from chorus.cases.intake import IntakeAnswers, artifacts_from_answers
-from chorus.cases.models import Artifact, Case, Classification, Link, Report, Series
+from chorus.cases.models import (
+    Artifact,
+    Case,
+    CaseContact,
+    CaseStatusChange,
+    Classification,
+    Link,
+    Report,
+    Series,
+    SeriesMember,
+)
 from chorus.errors import CasesError
 from chorus.evidence import ledger
 from chorus.evidence.keys import KeyRing
@@ -129,7 +139,7 @@ def suggest_links_for(session: Session, report: Report) -> int:
         exists = session.scalar(select(Link.id).where(Link.report_a == s.a, Link.report_b == s.b))
         if exists is None:
             session.add(Link(report_a=s.a, report_b=s.b, reasons=s.reasons, score=s.score,
-                             provenance="artifacts", state="suggested"))  # fmt: skip
+                             provenance="artifacts", state="suggested", weak=s.weak))  # fmt: skip
             created += 1
     session.flush()
     return created
@@ -160,8 +170,15 @@ def _case_ref(session: Session, report_pk: int) -> str:
 def suggested_series(
     session: Session, *, states: tuple[str, ...] = ("suggested", "confirmed")
 ) -> list[list[str]]:
-    """Groups of report ids connected by links in ``states`` (largest first)."""
-    rows = session.execute(select(Link.report_a, Link.report_b).where(Link.state.in_(states))).all()
+    """Groups of report ids connected by links in ``states`` (largest first).
+
+    A weak link (person names only) joins a group only once a caseworker confirmed it.
+    """
+    rows = session.execute(
+        select(Link.report_a, Link.report_b)
+        .where(Link.state.in_(states))
+        .where(or_(Link.state == "confirmed", Link.weak.is_(False)))
+    ).all()
     parent: dict[int, int] = {}
 
     def find(x: int) -> int:
@@ -184,10 +201,16 @@ def suggested_series(
 
 def form_series(session: Session, report_ids: list[str], *, by: str) -> Series:
     """Make a series of reports joined by confirmed links; recorded per member case."""
+    reports = [_report(session, r) for r in dict.fromkeys(report_ids)]
+    if len(reports) < 2:
+        raise CasesError("A series needs at least two reports.")
     series = Series(public_id=f"S-{secrets.token_hex(4).upper()}")
     session.add(series)
     session.flush()
-    cases = sorted({_case_ref(session, _report(session, r).id) for r in report_ids})
+    for report in reports:
+        session.add(SeriesMember(series_id=series.id, report_id=report.id, added_by=by))
+    session.flush()
+    cases = sorted({_case_ref(session, r.id) for r in reports})
     for case in cases:
         ledger.append(session, EventTag.SERIES_MEMBER_ADDED, by,
                       {"case": case, "series": series.public_id})  # fmt: skip
@@ -222,4 +245,26 @@ def timeline(session: Session, reference: str) -> list[TimelineItem]:
         ):
             items.append(TimelineItem(row.recorded_at, "A caseworker recorded what happened "
                                       "as a crime, so it can be investigated."))  # fmt: skip
+    for when, name, unit in session.execute(
+        select(CaseContact.assigned_at, CaseContact.name, CaseContact.unit)
+        .where(CaseContact.case_id == case.id)
+    ):  # fmt: skip
+        items.append(TimelineItem(when, f"{name} from {unit} became your named contact."))
+    for change, unit in session.execute(
+        select(CaseStatusChange, CaseContact.unit)
+        .outerjoin(CaseContact, CaseContact.id == CaseStatusChange.contact_id)
+        .where(CaseStatusChange.case_id == case.id)
+    ):
+        words = _STATUS_WORDS[change.action]
+        if change.action == "transferred" and unit:
+            words = f"Your case moved to {unit}, who now look after it."
+        items.append(TimelineItem(change.at, words))
     return sorted(items, key=lambda item: item.when)
+
+
+_STATUS_WORDS = {
+    "closed": "Your case was closed. You can still sign in here and ask for it to be reopened.",
+    "transferred": "Your case moved to another team, who now look after it.",
+    "reopen_requested": "You asked for your case to be reopened.",
+    "reopened": "Your case was reopened.",
+}

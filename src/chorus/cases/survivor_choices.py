@@ -16,8 +16,17 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from chorus.cases import alerts, contact
-from chorus.cases.models import Artifact, Case, Classification, Link, Report
+from chorus.cases import alerts, contact, lifecycle, messages
+from chorus.cases.models import (
+    Artifact,
+    Case,
+    CaseMessage,
+    CaseNotification,
+    CaseStatusChange,
+    Classification,
+    Link,
+    Report,
+)
 from chorus.cases.service import timeline
 from chorus.errors import CasesError
 from chorus.evidence import captures, ledger
@@ -95,6 +104,10 @@ def export_data(session: Session, keyring: KeyRing, reference: str) -> dict[str,
             for r in reports
         ],
         "photos_protected": bank.count_for_owner(session, reference),
+        "messages": [
+            {"when": m.when.isoformat(), "from": "you" if m.from_survivor else "us", "text": m.text}
+            for m in messages.for_survivor(session, keyring, reference, mark_read=False)
+        ],
         "alerts": [
             {"when": a.when.isoformat(), "text": a.text}
             for a in alerts.alerts_for(session, reference)
@@ -120,7 +133,8 @@ def cancel_deletion(session: Session, reference: str) -> None:
     case = case_of(session, reference)
     if case.status != DELETION_REQUESTED:
         raise CasesError("There is no deletion waiting for this case.")
-    case.status, case.deletion_due_at = "open", None
+    case.status = lifecycle.status_before_deletion(session, case)  # closed stays closed
+    case.deletion_due_at = None
     ledger.append(session, EventTag.CASE_DELETION_CANCELLED, f"survivor:{reference}",
                   {"case": reference})  # fmt: skip
 
@@ -138,6 +152,18 @@ def delete_case_data(session: Session, keyring: KeyRing, reference: str, actor: 
         update(Link)
         .where(or_(Link.report_a.in_(report_ids), Link.report_b.in_(report_ids)))
         .values(state="withdrawn", reasons=[], decided_by=actor.label, decided_at=utcnow())
+    )
+    # messages and reasons were sealed with the (now destroyed) case key; drop the ciphertext
+    session.execute(update(CaseMessage).where(CaseMessage.case_id == case.id).values(sealed=None))
+    session.execute(
+        update(CaseStatusChange)
+        .where(CaseStatusChange.case_id == case.id)
+        .values(reason_sealed=None)
+    )
+    session.execute(  # nothing more is sent to someone whose data is gone
+        delete(CaseNotification).where(
+            CaseNotification.case_id == case.id, CaseNotification.sent_at.is_(None)
+        )
     )
     case.status, case.deletion_due_at = DELETED, None
     case.contact_sealed, case.contact_times, case.contact_channel = None, None, "portal"

@@ -28,6 +28,11 @@ class Permission(StrEnum):
     EXPORT_EVIDENCE = "evidence:bundle:export"
     VERIFY_LEDGER = "evidence:ledger:verify"
     SHRED_CASE_DATA = "evidence:case:shred"
+    # --- cases: named contacts, closing and transferring, messages, connections ---------
+    MANAGE_CASE = "cases:case:manage"  # assign a named contact, close, transfer, reopen
+    MESSAGE_SURVIVOR = "cases:message:send"  # write to a survivor, read their replies
+    VIEW_CONNECTIONS = "cases:connections:view"  # common connections within a series
+    # --- end of the cases block ---------------------------------------------------------
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
@@ -48,6 +53,16 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
         {Permission.ADD_CAPTURE, Permission.VERIFY_LEDGER, Permission.SHRED_CASE_DATA}
     ),
 }
+
+
+# --- cases: who may manage cases, message survivors, see common connections ----------------
+_CASES_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.CASEWORKER: frozenset({Permission.MANAGE_CASE, Permission.MESSAGE_SURVIVOR}),
+    Role.INVESTIGATOR: frozenset({Permission.VIEW_CONNECTIONS}),
+}
+for _role, _granted in _CASES_GRANTS.items():
+    _GRANTS[_role] = _GRANTS[_role] | _granted
+# --- end of the cases block -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)

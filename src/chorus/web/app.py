@@ -36,6 +36,7 @@ from chorus.web.api import survivor as survivor_api
 from chorus.web.pages import intake as intake_page
 from chorus.web.pages import portal as portal_page
 from chorus.web.pages import portal_choices as portal_choices_page
+from chorus.web.pages import portal_messages as portal_messages_page
 from chorus.web.pages import register as register_page
 
 HOUSEKEEPING_INTERVAL_S = 600
@@ -75,6 +76,7 @@ STATUS = {
     errors.SignInError: 401,
     errors.SessionError: 401,
     errors.CasesError: 422,
+    errors.CaseStateError: 409,
     errors.CaptureNotFoundError: 404,
     errors.EvidenceShreddedError: 410,
     errors.CaptureTooLargeError: 413,
@@ -174,6 +176,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(portal_page.router)
     app.include_router(intake_page.router)
     app.include_router(portal_choices_page.router)
+    app.include_router(portal_messages_page.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")

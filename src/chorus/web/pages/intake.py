@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from chorus.cases import drafts, intake_form
+from chorus.cases import drafts, intake_form, named_contact
 from chorus.cases import service as cases
 from chorus.config import Settings
 from chorus.errors import CasesError, RateLimitedError, SignInError
@@ -130,7 +130,9 @@ def finish(
     except (CasesError, SignInError) as exc:
         session.rollback()
         return _show(request, last, status=422, error=exc.message)
-    response = page(request, "report_done.html", reference=filed.case_reference)
+    duty = named_contact.current_contact(session, request.app.state.settings,
+                                         filed.case_reference)  # fmt: skip
+    response = page(request, "report_done.html", reference=filed.case_reference, contact=duty)
     start_session(request, response, filed.case_reference)
     return response
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from chorus.cases import alerts, survivor_choices
+from chorus.cases import alerts, lifecycle, messages, named_contact, survivor_choices
 from chorus.cases import service as cases
 from chorus.errors import CasesError, RateLimitedError, SessionError, SignInError
 from chorus.matching import bank
@@ -101,6 +101,10 @@ def home(request: Request, session: SessionDep) -> Response:
         timeline=cases.timeline(session, reference),
         alerts=alerts.alerts_for(session, reference),
         deletion_due=case.deletion_due_at,
+        case_status=case.status,
+        contact=named_contact.current_contact(session, request.app.state.settings, reference),
+        unread=messages.unread_count(session, reference),
+        reopen_asked=lifecycle.pending_reopen_request(session, reference),
         protected=bank.count_for_owner(session, reference),
         progress=sightings.progress_for_owner(session, reference),
     )
