@@ -50,7 +50,9 @@ def routes(base: str) -> dict[str, Reply]:
     registrar = entity("9999", ["registrar"], "Example Registrar, Inc.", entities=[registrar_abuse],
                        publicIds=[{"type": "IANA Registrar ID", "identifier": "9999"}])  # fmt: skip
 
-    def domain(name: str, related: str | None = None, entities: list[object] | None = None) -> Reply:
+    def domain(
+        name: str, related: str | None = None, entities: list[object] | None = None
+    ) -> Reply:
         doc: dict[str, object] = {
             "rdapConformance": ["rdap_level_0", "icann_rdap_response_profile_1"],
             "objectClassName": "domain", "handle": f"D-{name}", "ldhName": name,
@@ -60,35 +62,66 @@ def routes(base: str) -> dict[str, Reply]:
             doc["links"] = [{"rel": "related", "href": related, "type": "application/rdap+json"}]
         return rdap(doc)
 
-    own = domain("valid.test", entities=[entity(
-        "9999", ["registrar"], "Example Registrar, Inc.",
-        entities=[entity("RAR-DESK", ["abuse"], "Abuse desk", "abuse-desk@registrar.test")])])
+    own = domain(
+        "valid.test",
+        entities=[
+            entity(
+                "9999",
+                ["registrar"],
+                "Example Registrar, Inc.",
+                entities=[entity("RAR-DESK", ["abuse"], "Abuse desk", "abuse-desk@registrar.test")],
+            )
+        ],
+    )
     return {
         # ip networks
-        "/ip/127.0.0.1": rdap(network("127.0.0.1", "EXAMPLE-HOSTING", [HOSTER],
-                                      arin_originas0_originautnums=[64500])),
+        "/ip/127.0.0.1": rdap(
+            network("127.0.0.1", "EXAMPLE-HOSTING", [HOSTER], arin_originas0_originautnums=[64500])
+        ),
         "/ip/::1": rdap(network("::1", "EXAMPLE-HOSTING-V6", [HOSTER])),
-        "/ip/127.0.0.2": rdap(network("127.0.0.2", "NO-ABUSE-NET",
-                                      [entity("NA-1", ["registrant"], "Quiet Hosting Ltd")],
-                                      arin_originas0_originautnums=[64501])),
-        "/autnum/64501": rdap({
-            "objectClassName": "autnum", "handle": "AS64501", "startAutnum": 64501,
-            "endAutnum": 64501, "name": "QUIET-AS",
-            "entities": [entity("QA-ABUSE", ["abuse"], "Quiet abuse", "abuse@quiet.test")],
-        }),  # fmt: skip
+        "/ip/127.0.0.2": rdap(
+            network(
+                "127.0.0.2",
+                "NO-ABUSE-NET",
+                [entity("NA-1", ["registrant"], "Quiet Hosting Ltd")],
+                arin_originas0_originautnums=[64501],
+            )
+        ),
+        "/autnum/64501": rdap(
+            {
+                "objectClassName": "autnum",
+                "handle": "AS64501",
+                "startAutnum": 64501,
+                "endAutnum": 64501,
+                "name": "QUIET-AS",
+                "entities": [entity("QA-ABUSE", ["abuse"], "Quiet abuse", "abuse@quiet.test")],
+            }
+        ),
         "/ip/127.0.0.3": rdap({"errorCode": 404, "title": "Not Found"}, status=404),
         "/ip/127.0.0.4": Reply(delay_s=1.5, body=b"{}"),
         "/ip/127.0.0.5": Reply(body=b'{"objectClassName": "ip network", "entities": [{'),
-        "/ip/127.0.0.6": Reply(body=json.dumps({"objectClassName": "ip network",
-                                                "remarks": ["x" * 200_000]}).encode()),
+        "/ip/127.0.0.6": Reply(
+            body=json.dumps({"objectClassName": "ip network", "remarks": ["x" * 200_000]}).encode()
+        ),
         "/ip/127.0.0.7": rdap(network("127.0.0.7", "MUTE-NET", [])),
         # an abuse entity given only by a link to it (fetched once)
-        "/ip/127.0.0.9": rdap(network("127.0.0.9", "LINKED-NET", [{
-            "objectClassName": "entity", "handle": "LINK-ABUSE", "roles": ["abuse"],
-            "links": [{"rel": "self", "href": f"{base}/entity/LINK-ABUSE"}],
-        }])),  # fmt: skip
-        "/entity/LINK-ABUSE": rdap(entity("LINK-ABUSE", ["abuse"], "Linked abuse desk",
-                                          "abuse@linked.test")),  # fmt: skip
+        "/ip/127.0.0.9": rdap(
+            network(
+                "127.0.0.9",
+                "LINKED-NET",
+                [
+                    {
+                        "objectClassName": "entity",
+                        "handle": "LINK-ABUSE",
+                        "roles": ["abuse"],
+                        "links": [{"rel": "self", "href": f"{base}/entity/LINK-ABUSE"}],
+                    }
+                ],
+            )
+        ),
+        "/entity/LINK-ABUSE": rdap(
+            entity("LINK-ABUSE", ["abuse"], "Linked abuse desk", "abuse@linked.test")
+        ),
         # domains
         "/domain/valid.test": domain("valid.test", related=f"{base}/registrar/domain/valid.test"),
         "/registrar/domain/valid.test": own,

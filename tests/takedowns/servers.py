@@ -47,7 +47,7 @@ def http_server(route: Route) -> Iterator[Served]:
     requests: list[tuple[str, str]] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
             requests.append((host, self.path))
             reply = route(host, self.path)
@@ -69,6 +69,7 @@ def http_server(route: Route) -> Iterator[Served]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    server.block_on_close = False  # a slow reply still sleeping does not hold up teardown
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     port = server.server_address[1]
@@ -101,8 +102,8 @@ class _Zone(BaseResolver):  # type: ignore[misc]
 @contextmanager
 def dns_server(records: dict[str, list[str]]) -> Iterator[int]:
     """A real DNS server (UDP) on 127.0.0.1 answering A/AAAA from ``records``; its port."""
-    server = DNSServer(_Zone(records), port=0, address="127.0.0.1",
-                       logger=DNSLogger(log="-request,-reply,-truncated,-recv,-send,-data", prefix=False))  # fmt: skip
+    quiet = DNSLogger(log="-request,-reply,-truncated,-recv,-send,-data", prefix=False)
+    server = DNSServer(_Zone(records), port=0, address="127.0.0.1", logger=quiet)
     server.start_thread()
     try:
         yield server.server.server_address[1]

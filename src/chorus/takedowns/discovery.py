@@ -94,6 +94,20 @@ def check_url(url: str) -> tuple[str, str]:
     return origin, host
 
 
+def make_fetcher(settings: Settings, resolver: Resolver | None = None) -> Fetcher:
+    """The guarded fetcher discovery uses: the monitor's SSRF guard and politeness, the
+    takedown size and time limits, names looked up with discovery's resolver."""
+    resolver = resolver or Resolver(settings.takedown_dns_servers, settings.takedown_timeout_s)
+    policy = FetchPolicy.allowing(
+        settings.monitor_allowed_networks,
+        max_bytes=settings.takedown_max_bytes,
+        timeout_s=settings.takedown_timeout_s,
+        max_redirects=5,
+        min_interval_s=settings.monitor_request_interval_s,
+    )
+    return Fetcher(replace(policy, user_agent=USER_AGENT), resolver=resolver.for_fetcher)
+
+
 class Discoverer:
     """Discovery with its resolver, fetcher, bootstrap and CDN ranges; reuse for many URLs."""
 
@@ -104,20 +118,12 @@ class Discoverer:
         bootstrap: bootstrap_files.Bootstrap | None = None,
         cdn_ranges: cdn.CdnRanges | None = None,
     ) -> None:
-        self.resolver = Resolver(settings.takedown_dns_servers, settings.takedown_timeout_s)
-        policy = FetchPolicy.allowing(
-            settings.monitor_allowed_networks,
-            max_bytes=settings.takedown_max_bytes,
-            timeout_s=settings.takedown_timeout_s,
-            max_redirects=5,
-            min_interval_s=settings.monitor_request_interval_s,
-        )
-        self.fetcher = Fetcher(replace(policy, user_agent=USER_AGENT),
-                               resolver=self.resolver.for_fetcher)  # fmt: skip
         self.bootstrap = bootstrap or bootstrap_files.load(
             settings.takedown_rdap_bootstrap_dir, settings.data_dir
         )
         self.cdn_ranges = cdn_ranges or cdn.load(settings.takedown_cdn_ranges_file)
+        self.resolver = Resolver(settings.takedown_dns_servers, settings.takedown_timeout_s)
+        self.fetcher = make_fetcher(settings, self.resolver)
         self.rdap = RdapClient(self.fetcher, settings.takedown_max_bytes)
 
     def close(self) -> None:

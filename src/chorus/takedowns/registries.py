@@ -96,9 +96,7 @@ def registrar(client: RdapClient, bootstrap: Bootstrap, domain: str) -> tuple[Re
         raise DiscoveryError(f"RDAP {chain[0].url}: the answer names no registrar.")
     name = entity.name or entity.handle or "the registrar"
     abuse = _reachable(client, [c for a in reversed(chain) for c in a.with_role("abuse")])
-    iana_id = next(
-        (c.iana_id for a in chain for c in a.with_role("registrar") if c.iana_id), None
-    )
+    iana_id = next((c.iana_id for a in chain for c in a.with_role("registrar") if c.iana_id), None)
     notes = [f"IANA registrar id {iana_id}."] if iana_id else []
     where = next((a.url for a in reversed(chain) if a.with_role("abuse")), chain[-1].url)
     source, contact = f"RDAP {chain[-1].url} (registrar)", entity
