@@ -155,3 +155,19 @@ def test_bad_urls_are_refused_plainly(lab: Lab, bad: str) -> None:
     with lab.discoverer() as discoverer, pytest.raises(DiscoveryError):
         discoverer.run(bad)
     assert True
+
+
+def test_a_sightings_urls_are_looked_up_once_per_site(lab: Lab) -> None:
+    urls = [lab.url("valid.test", "/b/thread/7"), lab.url("valid.test", "/i/7.jpg"),
+            lab.url("expired.test", "/t/7s.jpg")]  # fmt: skip
+    before = len(lab.rdap.requests)
+    with lab.discoverer() as discoverer:
+        results = discoverer.run_many(urls)
+        with pytest.raises(DiscoveryError):
+            discoverer.run_many([urls[0], "not a url"])
+    assert [r.url for r in results] == urls
+    assert results[0].recipients == results[1].recipients
+    assert results[2].recipients[0].email == "old-security@expired.test"
+    asked = [p for _, p in lab.rdap.requests[before:]]
+    assert asked.count("/ip/127.0.0.1") == 1  # valid.test and expired.test share an address
+    assert asked.count("/domain/valid.test") == 1

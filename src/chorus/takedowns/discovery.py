@@ -124,6 +124,8 @@ class Discoverer:
         self.cdn_ranges = cdn_ranges or cdn.load(settings.takedown_cdn_ranges_file)
         self.resolver = Resolver(settings.takedown_dns_servers, settings.takedown_timeout_s)
         self.fetcher = make_fetcher(settings, self.resolver)
+        self._by_origin: dict[str, DiscoveryResult] = {}
+        self._by_address: dict[str, tuple[Recipient | None, list[SourceFailure]]] = {}
         self.rdap = RdapClient(self.fetcher, settings.takedown_max_bytes)
 
     def close(self) -> None:
@@ -142,8 +144,23 @@ class Discoverer:
             result.failures.append(SourceFailure(source, exc.message))
             return None
 
+    def run_many(self, urls: list[str]) -> list[DiscoveryResult]:
+        """One result per URL (a sighting's page, image and thumbnail addresses); URLs on
+        one site are looked up once. A URL that is not a web address raises, before any
+        look-up."""
+        for url in urls:
+            check_url(url)
+        return [self.run(url) for url in urls]
+
     def run(self, url: str) -> DiscoveryResult:
         origin, host = check_url(url)
+        if origin in self._by_origin:  # the recipients depend on the site, not the path
+            return replace(self._by_origin[origin], url=url.strip())
+        result = self._discover(url, origin, host)
+        self._by_origin[origin] = result
+        return result
+
+    def _discover(self, url: str, origin: str, host: str) -> DiscoveryResult:
         domain = site.registered_domain(host)
         result = DiscoveryResult(
             url=url.strip(), host=host, domain=domain, bootstrap=self.bootstrap.origin
@@ -176,15 +193,21 @@ class Discoverer:
                 result.cdn = provider.name
                 found.append(_cdn_recipient(provider, address))
                 continue
-            source = f"host RDAP {address}"
-            try:
-                recipient, problems = registries.host(self.rdap, self.bootstrap, address)
-            except DiscoveryError as exc:
-                result.failures.append(SourceFailure(source, exc.message))
-                continue
-            found.append(recipient)
-            result.failures.extend(SourceFailure(source, p) for p in problems)
+            if str(address) not in self._by_address:
+                self._by_address[str(address)] = self._host(address)
+            recipient, failures = self._by_address[str(address)]
+            if recipient is not None:
+                found.append(recipient)
+            result.failures.extend(failures)
         return found
+
+    def _host(self, address: Any) -> tuple[Recipient | None, list[SourceFailure]]:
+        source = f"host RDAP {address}"
+        try:
+            recipient, problems = registries.host(self.rdap, self.bootstrap, address)
+        except DiscoveryError as exc:
+            return None, [SourceFailure(source, exc.message)]
+        return recipient, [SourceFailure(source, p) for p in problems]
 
     def _registrar(self, result: DiscoveryResult, domain: str | None, host: str) -> list[Recipient]:
         if not domain:
