@@ -22,7 +22,7 @@ SITES = ("valid.test", "expired.test", "malformed.test", "signed.test", "soft404
 HOSTS = {
     "noabuse.test": "127.0.0.2", "gone.test": "127.0.0.3", "slow.test": "127.0.0.4",
     "garbled.test": "127.0.0.5", "huge.test": "127.0.0.6", "mute.test": "127.0.0.7",
-    "cdn.test": "127.0.0.8", "linked.test": "127.0.0.9",
+    "cdn.test": "127.0.0.8", "linked.test": "127.0.0.9", "hostile.test": "127.0.0.10",
     "redirect.test": "127.0.0.1", "nameless.test": "127.0.0.1",
     "broken-referral.test": "127.0.0.1",
 }  # fmt: skip

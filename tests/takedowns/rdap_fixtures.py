@@ -122,6 +122,21 @@ def routes(base: str) -> dict[str, Reply]:
         "/entity/LINK-ABUSE": rdap(
             entity("LINK-ABUSE", ["abuse"], "Linked abuse desk", "abuse@linked.test")
         ),
+        # remote text that tries to style the terminal or clear it
+        "/ip/127.0.0.10": rdap(
+            network(
+                "127.0.0.10",
+                "HOSTILE-NET",
+                [
+                    entity(
+                        "H-1",
+                        ["registrant", "abuse"],
+                        "[bold red]Evil[/] \x1b[2J Hosting",
+                        "abuse@hostile.test",
+                    )
+                ],
+            )
+        ),
         # domains
         "/domain/valid.test": domain("valid.test", related=f"{base}/registrar/domain/valid.test"),
         "/registrar/domain/valid.test": own,

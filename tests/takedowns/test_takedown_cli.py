@@ -8,24 +8,32 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from chorus.cli import takedown
+
 from .conftest import Lab, write_bootstrap
 from .servers import Reply, http_server
 
 CHORUS = [sys.executable, "-m", "chorus.cli"]
 
 
-def run(lab: Lab, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def env(lab: Lab) -> dict[str, str]:
     s = lab.settings
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CHORUS_")}
-    clean.update({
+    return {
         "CHORUS_ENV": "test", "CHORUS_DATA_DIR": str(s.data_dir),
         "CHORUS_TAKEDOWN_DNS_SERVERS": json.dumps(s.takedown_dns_servers),
         "CHORUS_TAKEDOWN_RDAP_BOOTSTRAP_DIR": str(s.takedown_rdap_bootstrap_dir),
         "CHORUS_TAKEDOWN_TIMEOUT_S": str(s.takedown_timeout_s),
         "CHORUS_MONITOR_ALLOWED_NETWORKS": json.dumps(s.monitor_allowed_networks),
         "CHORUS_MONITOR_REQUEST_INTERVAL_S": "0",
-        **env,
-    })  # fmt: skip
+    }  # fmt: skip
+
+
+def run(lab: Lab, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CHORUS_")}
+    clean.update({**env(lab), **extra})
     return subprocess.run(
         [*CHORUS, "takedown", *args], capture_output=True, text=True, env=clean, timeout=120
     )
@@ -81,3 +89,12 @@ def test_refresh_bootstrap_from_a_local_server(lab: Lab, tmp_path: Path) -> None
                      CHORUS_TAKEDOWN_RDAP_BOOTSTRAP_DIR=str(target))  # fmt: skip
         assert failed.returncode == 1 and "HTTP 404" in failed.stderr
         assert (target / "dns.json").read_text() == "kept"
+
+
+def test_remote_text_is_shown_literally(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hostile RDAP name can neither style the table (Rich markup) nor clear the screen."""
+    for name, value in env(lab).items():
+        monkeypatch.setenv(name, value)
+    got = CliRunner().invoke(takedown.app, ["discover", lab.url("hostile.test")])
+    assert got.exit_code == 0, got.output
+    assert "[bold red]Evil[/]" in got.output and "\x1b[2J" not in got.output

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from chorus.cli._context import errors_to_exit
@@ -22,28 +23,35 @@ from chorus.takedowns.recipient import Recipient
 app = typer.Typer(help="Takedowns: find whom to ask to remove a copy.", no_args_is_help=True)
 
 
+def _safe(text: str) -> str:
+    """Text from remote servers shown literally: no Rich markup, no terminal escapes."""
+    return escape("".join(" " if ord(ch) < 32 and ch != "\n" else ch for ch in text))
+
+
 def _contact(r: Recipient) -> str:
     parts = [p for p in (r.email, r.web_form_url, r.phone and f"tel {r.phone}") if p]
-    return "\n".join(parts) or "(no contact published)"
+    return _safe("\n".join(parts)) or "(no contact published)"
 
 
 def _print(result: DiscoveryResult) -> None:
     console = Console(width=None if Console().is_terminal else 160)
-    table = Table(title=f"Who can be asked to remove {result.url}", show_lines=True)
+    table = Table(title=f"Who can be asked to remove {_safe(result.url)}", show_lines=True)
     for column in ("role", "who", "how to reach them", "how sure", "found in"):
         table.add_column(column, overflow="fold")
     for r in result.recipients:
-        name = r.name + ("".join(f"\n- {n}" for n in r.notes) if r.notes else "")
-        table.add_row(r.role.value, name, _contact(r), r.confidence.value, r.source)
+        name = r.name + "".join(f"\n- {n}" for n in r.notes)
+        table.add_row(r.role.value, _safe(name), _contact(r), r.confidence.value, _safe(r.source))
     console.print(table)
     if result.cdn:
-        console.print(f"The site is served through {result.cdn}: its hosting provider is hidden.")
+        console.print(
+            f"The site is served through {_safe(result.cdn)}: its hosting provider is hidden."
+        )
     if result.failures:
         failed = Table(title="Sources that gave nothing (the others were still used)")
         failed.add_column("source")
         failed.add_column("why", overflow="fold")
         for f in result.failures:
-            failed.add_row(f.source, f.reason)
+            failed.add_row(_safe(f.source), _safe(f.reason))
         console.print(failed)
 
 

@@ -189,6 +189,7 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         max_bytes: int | None = None,
+        accept: str | None = None,
     ) -> Fetched:
         """GET with every hop checked; FetchRefusedError / FetchFailedError on any limit."""
         limit = max_bytes or self.policy.max_bytes
@@ -206,6 +207,8 @@ class Fetcher:
                 headers["If-None-Match"] = etag
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
+            if accept:
+                headers["Accept"] = accept
             lock = self._gate.wait(host)
             try:
                 body, response = self._stream(target, headers, host, limit, deadline)

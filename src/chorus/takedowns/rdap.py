@@ -18,6 +18,8 @@ from urllib.parse import quote, urljoin
 from chorus.errors import DiscoveryError, FetchFailedError, FetchRefusedError
 from chorus.monitor.fetch import Fetcher
 
+#: RFC 7480 s4.2: ask for RDAP JSON (plain JSON as a fallback).
+ACCEPT = "application/rdap+json, application/json;q=0.9"
 MAX_ENTITY_DEPTH = 4
 MAX_REFERRALS = 3
 
@@ -56,24 +58,37 @@ class RdapObject:
         return [c for c in self.contacts if role in c.roles]
 
 
+def clean(text: str, limit: int = 300) -> str:
+    """Remote text made safe to show: control characters (terminal escapes) become spaces."""
+    shown = "".join(" " if ord(ch) < 32 or 127 <= ord(ch) < 160 else ch for ch in text)
+    return shown.strip()[:limit]
+
+
 def _text(value: object) -> str | None:
     if isinstance(value, str) and value.strip():
-        return value.strip()[:300]
+        return clean(value) or None
     if isinstance(value, list):  # structured jCard values (e.g. "n") are lists
         parts = [p for p in value if isinstance(p, str) and p.strip()]
-        return " ".join(parts)[:300] if parts else None
+        return clean(" ".join(parts)) or None if parts else None
     return None
 
 
-def _email(value: str) -> str | None:
-    email = value.removeprefix("mailto:").strip()
+def email_address(value: str) -> str | None:
+    """A plausible email address from ``value`` (``mailto:`` allowed), else None."""
+    email = value.removeprefix("mailto:").split("?", 1)[0].strip()
     local, at, domain = email.rpartition("@")
-    if not at or not local or "." not in domain or any(c.isspace() for c in email):
+    if (
+        not at
+        or not local
+        or "." not in domain
+        or any(c.isspace() or ord(c) < 32 or c in '<>,;"' for c in email)
+    ):
         return None
     return email[:254]
 
 
-def _phone(value: str) -> str | None:
+def phone_number(value: str) -> str | None:
+    """A plausible phone number from ``value`` (``tel:`` allowed), else None."""
     phone = value.removeprefix("tel:").split(";", 1)[0].strip()
     digits = sum(ch.isdigit() for ch in phone)
     return phone[:40] if 5 <= digits <= 20 else None
@@ -94,9 +109,9 @@ def read_vcard(vcard: object) -> tuple[str | None, tuple[str, ...], tuple[str, .
             name = _text(value) or name
         elif key == "org":
             org = _text(value) or org
-        elif key == "email" and isinstance(value, str) and (email := _email(value)):
+        elif key == "email" and isinstance(value, str) and (email := email_address(value)):
             emails.append(email)
-        elif key == "tel" and isinstance(value, str) and (phone := _phone(value)):
+        elif key == "tel" and isinstance(value, str) and (phone := phone_number(value)):
             phones.append(phone)
     return org or name, tuple(dict.fromkeys(emails)), tuple(dict.fromkeys(phones))
 
@@ -164,7 +179,7 @@ class RdapClient:
 
     def get(self, url: str) -> RdapObject:
         try:
-            got = self.fetcher.get(url, max_bytes=self.max_bytes)
+            got = self.fetcher.get(url, max_bytes=self.max_bytes, accept=ACCEPT)
         except (FetchFailedError, FetchRefusedError) as exc:
             raise DiscoveryError(f"RDAP {url}: {exc.message}") from exc
         if got.status == 404:
@@ -182,7 +197,11 @@ class RdapClient:
     def query(self, bases: tuple[str, ...], path: str) -> RdapObject:
         """Ask each service of the bootstrap in turn; the first good answer wins."""
         if not bases:
-            raise DiscoveryError(f"No RDAP service is known for {path}.")
+            raise DiscoveryError(
+                f"No RDAP service is known for {path} in the bootstrap in use. If it is the "
+                "snapshot shipped with Chorus, `chorus takedown refresh-bootstrap` fetches "
+                "IANA's full list; some country domains have no RDAP service at all."
+            )
         problems = []
         for base in bases:
             try:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from chorus.errors import DiscoveryError, FetchFailedError, FetchRefusedError
 from chorus.monitor.fetch import Fetcher
+from chorus.takedowns.rdap import clean, email_address, phone_number
 
 PATHS = ("/.well-known/security.txt", "/security.txt")
 MAX_BYTES = 32 * 1024
@@ -36,7 +37,8 @@ class SecurityTxt:
 
     @property
     def emails(self) -> list[str]:
-        return [c.removeprefix("mailto:") for c in self.contacts if c.lower().startswith("mailto:")]
+        found = (email_address(c) for c in self.contacts if c.lower().startswith("mailto:"))
+        return [e for e in found if e]
 
     @property
     def web(self) -> list[str]:
@@ -44,7 +46,8 @@ class SecurityTxt:
 
     @property
     def phones(self) -> list[str]:
-        return [c.removeprefix("tel:") for c in self.contacts if c.lower().startswith("tel:")]
+        found = (phone_number(c) for c in self.contacts if c.lower().startswith("tel:"))
+        return [p for p in found if p]
 
 
 def _unsign(text: str) -> tuple[str, bool]:
@@ -82,7 +85,7 @@ def parse(body: bytes, url: str) -> SecurityTxt:
         if not colon or not name.strip() or " " in name.strip():
             problems.append(f"line {number} is not 'Field: value'")
             continue
-        fields.setdefault(name.strip().lower(), []).append(value.strip()[:500])
+        fields.setdefault(name.strip().lower(), []).append(clean(value, 500))
     contacts = tuple(
         c for c in fields.get("contact", [])
         if c.lower().startswith(("mailto:", "tel:", "https://"))

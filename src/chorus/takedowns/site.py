@@ -18,6 +18,7 @@ from publicsuffixlist import PublicSuffixList
 from chorus.errors import DiscoveryError, FetchFailedError, FetchRefusedError
 from chorus.monitor.fetch import Fetcher
 from chorus.takedowns import security_txt
+from chorus.takedowns.rdap import email_address
 from chorus.takedowns.recipient import Confidence, Recipient, RecipientRole
 
 MAX_PAGE_BYTES = 512 * 1024
@@ -110,10 +111,12 @@ def from_contact_pages(fetcher: Fetcher, origin: str) -> Recipient:
     for href, text in parser.links:
         lowered = href.lower()
         if lowered.startswith("mailto:"):
-            address = href[7:].split("?", 1)[0].strip()
+            address = email_address(href)
+            if address is None:
+                continue
             rank = next((i for i, w in enumerate(EMAIL_WORDS) if w in address.lower()), None)
-            if "@" in address and rank is not None:
-                emails.append((rank, address[:254]))
+            if rank is not None:
+                emails.append((rank, address))
             continue
         absolute = urljoin(got.url, href)
         parts = urlsplit(absolute)
