@@ -171,3 +171,17 @@ def test_a_sightings_urls_are_looked_up_once_per_site(lab: Lab) -> None:
     asked = [p for _, p in lab.rdap.requests[before:]]
     assert asked.count("/ip/127.0.0.1") == 1  # valid.test and expired.test share an address
     assert asked.count("/domain/valid.test") == 1
+
+
+def test_an_unexpected_bug_costs_one_group_of_sources_only(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> None:
+        raise KeyError("a shape of answer nobody expected")
+
+    monkeypatch.setattr("chorus.takedowns.registries.registrar", broken)
+    result = run(lab, "valid.test")
+    assert not by_role(result, RecipientRole.REGISTRAR)
+    assert by_role(result, RecipientRole.HOST) and by_role(result, RecipientRole.SITE)
+    (failure,) = result.failures
+    assert failure.source == "registrar sources" and "logged" in failure.reason

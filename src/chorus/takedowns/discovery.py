@@ -17,7 +17,9 @@ through the monitor's guarded fetcher (SSRF guard, size, time and redirect limit
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +34,7 @@ from chorus.takedowns.rdap import RdapClient
 from chorus.takedowns.recipient import ESCALATION_ORDER, Confidence, Recipient, RecipientRole
 from chorus.takedowns.resolver import Resolver
 
+log = logging.getLogger(__name__)
 USER_AGENT = f"ChorusTakedowns/{__version__} (+https://github.com/chorus-iia; abuse response)"
 MAX_URL_LENGTH = 2048
 MAX_ADDRESSES = 2  # host look-ups per URL (the first IPv4 and IPv6 addresses)
@@ -155,7 +158,14 @@ class Discoverer:
     def run(self, url: str) -> DiscoveryResult:
         origin, host = check_url(url)
         if origin in self._by_origin:  # the recipients depend on the site, not the path
-            return replace(self._by_origin[origin], url=url.strip())
+            seen = self._by_origin[origin]
+            return replace(
+                seen,
+                url=url.strip(),
+                addresses=list(seen.addresses),
+                recipients=list(seen.recipients),
+                failures=list(seen.failures),
+            )
         result = self._discover(url, origin, host)
         self._by_origin[origin] = result
         return result
@@ -165,12 +175,37 @@ class Discoverer:
         result = DiscoveryResult(
             url=url.strip(), host=host, domain=domain, bootstrap=self.bootstrap.origin
         )
-        found = self._site(result, origin, host)
-        found += self._hosts(result, host)
-        found += self._registrar(result, domain, host)
-        found += search_engines.recipients()
-        result.recipients = _ordered(found)
+        # The three groups of sources ask different servers: run them side by side, each
+        # recording into its own part so the result's order does not depend on timing.
+        parts = [replace(result, failures=[], addresses=[]) for _ in range(3)]
+        groups: list[tuple[str, Callable[[], list[Recipient]]]] = [
+            ("site", lambda: self._site(parts[0], origin, host)),
+            ("host", lambda: self._hosts(parts[1], host)),
+            ("registrar", lambda: self._registrar(parts[2], domain, host)),
+        ]
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            futures = [
+                pool.submit(self._guarded, part, name, work)
+                for part, (name, work) in zip(parts, groups, strict=True)
+            ]
+            found = [r for future in futures for r in future.result()]
+        result.failures = [f for part in parts for f in part.failures]
+        result.addresses, result.cdn = parts[1].addresses, parts[1].cdn
+        result.recipients = _ordered(found + search_engines.recipients())
         return result
+
+    @staticmethod
+    def _guarded(
+        part: DiscoveryResult, name: str, work: Callable[[], list[Recipient]]
+    ) -> list[Recipient]:
+        """A bug met on hostile input costs that group of sources, never the discovery."""
+        try:
+            return work()
+        except Exception:
+            log.exception("takedown discovery: the %s sources failed unexpectedly", name)
+            reason = "An unexpected problem stopped these sources; it has been logged."
+            part.failures.append(SourceFailure(f"{name} sources", reason))
+            return []
 
     def _site(self, result: DiscoveryResult, origin: str, host: str) -> list[Recipient]:
         found = [
