@@ -12,6 +12,7 @@ Contact: https://valid.test/report
 Expires: {FUTURE}
 Preferred-Languages: en, nl
 Policy: https://valid.test/policy
+Canonical: https://valid.test/.well-known/security.txt
 """.encode()
 
 EXPIRED = b"""Contact: mailto:old-security@expired.test

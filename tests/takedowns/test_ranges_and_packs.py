@@ -132,3 +132,13 @@ def test_delisting_packs() -> None:
         search_engines.delisting_packs(["javascript:alert(1)"], [], "GB")
     with pytest.raises(DiscoveryError, match="at least one"):
         search_engines.delisting_packs([], [], "GB")
+
+
+def test_registered_domain() -> None:
+    from chorus.takedowns.site import registered_domain
+
+    assert registered_domain("board.example.co.uk") == "example.co.uk"
+    assert registered_domain("someone.github.io") == "github.io"  # the platform's domain
+    assert registered_domain("WWW.Example.COM.") == "example.com"
+    assert registered_domain("192.0.2.1") is None and registered_domain("::1") is None
+    assert registered_domain("localhost") is None

@@ -27,6 +27,9 @@ def test_valid_file_is_a_high_confidence_contact(lab: Lab) -> None:
     assert reasons == []
     assert site[0].source.endswith("/.well-known/security.txt")
     assert site[0].confidence == Confidence.HIGH
+    assert any("reporting policy: https://valid.test/policy" in n for n in site[0].notes)
+    # served over http on a test port, so not at its canonical address: said plainly
+    assert any("it may have been copied" in n for n in site[0].notes)
 
 
 def test_expired_file_is_offered_with_a_note(lab: Lab) -> None:

@@ -32,7 +32,10 @@ EMAIL_WORDS = ("abuse", "report", "legal", "dmca", "takedown", "contact", "suppo
 
 @lru_cache(maxsize=1)
 def _psl() -> PublicSuffixList:
-    return PublicSuffixList()  # the Public Suffix List shipped with the package, offline
+    # The list shipped with the package (offline), its ICANN section only: for a site on a
+    # platform's subdomain (someone.github.io) the registered domain is the platform's,
+    # which is whose registrar and abuse@ mailbox can act.
+    return PublicSuffixList(only_icann=True)
 
 
 def registered_domain(host: str) -> str | None:
@@ -81,6 +84,11 @@ def from_security_txt(fetcher: Fetcher, origin: str, now: datetime | None = None
         notes.append("The file does not fully follow RFC 9116: " + "; ".join(found.problems))
     if found.signed:
         notes.append("The file is PGP-signed; Chorus did not check the signature.")
+    if found.canonical and found.url not in found.canonical:
+        notes.append(f"The file says it belongs at {found.canonical[0]}, not where it was "
+                     "found; it may have been copied from another site.")  # fmt: skip
+    if found.policy:
+        notes.append(f"The site's reporting policy: {found.policy[0]}")
     if found.languages:
         notes.append("Preferred languages: " + ", ".join(found.languages) + ".")
     return Recipient(
