@@ -247,6 +247,36 @@ class Settings(BaseSettings):
         return ("The duty caseworker", f"Chorus ({self.env})",
                 "Not set: CHORUS_DUTY_CONTACT_REACH")  # fmt: skip
 
+    takedown_dns_servers: list[str] = Field(
+        default_factory=list,
+        description=(
+            'DNS servers recipient discovery asks (JSON list, e.g. ["192.0.2.53", '
+            '"127.0.0.1:5353"]). Empty: the system\'s resolver configuration.'
+        ),
+    )
+    takedown_rdap_bootstrap_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder with the RDAP bootstrap files (dns.json, ipv4.json, ipv6.json, asn.json). "
+            "Empty: a copy made by `chorus takedown refresh-bootstrap` in <data_dir>, else "
+            "the snapshot shipped with Chorus."
+        ),
+    )
+    takedown_cdn_ranges_file: Path | None = Field(
+        default=None,
+        description="JSON file of CDN address ranges. Empty: the file shipped with Chorus.",
+    )
+    takedown_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds one discovery request (DNS, RDAP, security.txt, page) may take.",
+    )
+    takedown_max_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest RDAP answer discovery reads, in bytes.",
+    )
+
     def require_secrets(self) -> None:
         """Refuse to go on (ConfigError) when a secret is missing or weak outside development.
 

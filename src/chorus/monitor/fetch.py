@@ -19,7 +19,7 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -42,6 +42,8 @@ BLOCKED_SERVICES = (
 )  # fmt: skip
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: Turns a host name into its addresses (strings); raises FetchFailedError when it cannot.
+HostResolver = Callable[[str], list[str]]
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,13 @@ class _HostGate:
 class Fetcher:
     """The monitor's only way out to the web."""
 
-    def __init__(self, policy: FetchPolicy | None = None) -> None:
+    def __init__(
+        self, policy: FetchPolicy | None = None, *, resolver: HostResolver | None = None
+    ) -> None:
+        """``resolver`` replaces the system's name lookup (takedown discovery passes its
+        own DNS resolver); every address it returns is still checked by the SSRF guard."""
         self.policy = policy or FetchPolicy()
+        self._resolver = resolver
         self._gate = _HostGate(self.policy.min_interval_s)
         self._client = httpx.Client(
             follow_redirects=False,
@@ -132,11 +139,14 @@ class Fetcher:
         return address.is_global and not address.is_multicast
 
     def _resolve(self, host: str, port: int) -> str:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise FetchFailedError(f"The host {host} could not be found.") from exc
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+        if self._resolver is not None:
+            addresses = [ipaddress.ip_address(a) for a in self._resolver(host)]
+        else:
+            try:
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except (socket.gaierror, UnicodeError) as exc:
+                raise FetchFailedError(f"The host {host} could not be found.") from exc
+            addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
         refused = [a for a in addresses if not self._allowed(a)]
         if refused or not addresses:
             raise FetchRefusedError(
@@ -179,6 +189,7 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         max_bytes: int | None = None,
+        accept: str | None = None,
     ) -> Fetched:
         """GET with every hop checked; FetchRefusedError / FetchFailedError on any limit."""
         limit = max_bytes or self.policy.max_bytes
@@ -196,6 +207,8 @@ class Fetcher:
                 headers["If-None-Match"] = etag
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
+            if accept:
+                headers["Accept"] = accept
             lock = self._gate.wait(host)
             try:
                 body, response = self._stream(target, headers, host, limit, deadline)
