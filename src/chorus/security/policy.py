@@ -28,11 +28,14 @@ class Permission(StrEnum):
     EXPORT_EVIDENCE = "evidence:bundle:export"
     VERIFY_LEDGER = "evidence:ledger:verify"
     SHRED_CASE_DATA = "evidence:case:shred"
+    MANAGE_TAKEDOWNS = "takedowns:notice:manage"
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.SURVIVOR: frozenset({Permission.ADD_CAPTURE}),
-    Role.CASEWORKER: frozenset({Permission.ADD_CAPTURE, Permission.SHRED_CASE_DATA}),
+    Role.CASEWORKER: frozenset(
+        {Permission.ADD_CAPTURE, Permission.SHRED_CASE_DATA, Permission.MANAGE_TAKEDOWNS}
+    ),
     # Captures may show intimate images: only investigators open or export them.
     Role.INVESTIGATOR: frozenset(
         {
@@ -43,9 +46,16 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.PARTNER: frozenset(),
-    Role.ADMIN: frozenset({Permission.VERIFY_LEDGER, Permission.SHRED_CASE_DATA}),
+    Role.ADMIN: frozenset(
+        {Permission.VERIFY_LEDGER, Permission.SHRED_CASE_DATA, Permission.MANAGE_TAKEDOWNS}
+    ),
     Role.SYSTEM: frozenset(
-        {Permission.ADD_CAPTURE, Permission.VERIFY_LEDGER, Permission.SHRED_CASE_DATA}
+        {
+            Permission.ADD_CAPTURE,
+            Permission.VERIFY_LEDGER,
+            Permission.SHRED_CASE_DATA,
+            Permission.MANAGE_TAKEDOWNS,
+        }
     ),
 }
 

@@ -79,6 +79,9 @@ STATUS = {
     errors.EvidenceShreddedError: 410,
     errors.CaptureTooLargeError: 413,
     errors.TimestampError: 502,
+    errors.NoticeIncompleteError: 422,
+    errors.SendError: 502,
+    errors.TakedownError: 422,
 }
 
 
