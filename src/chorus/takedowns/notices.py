@@ -218,7 +218,7 @@ def _notifier_block(elements: dict[str, Any]) -> str:
             "We act as the authorised representative of the person shown, at their request. "
             "They have asked us not to share their name; please contact us, not them."
         )
-    return "\n".join(lines)
+    return "\n".join(line for text in lines for line in textwrap.wrap(text, 90))
 
 
 def render(
