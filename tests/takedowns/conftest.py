@@ -29,7 +29,7 @@ class Inbox:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     refuse_next: bool = False
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse_next:
             self.refuse_next = False
             return "554 5.7.1 Message refused"
@@ -56,20 +56,28 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
-def takedown_settings(database_url: str, tmp_path: Path, smtp_port: int = 0, **more: Any
-                      ) -> Settings:  # fmt: skip
+def takedown_settings(
+    database_url: str, tmp_path: Path, smtp_port: int = 0, **more: Any
+) -> Settings:
     values: dict[str, Any] = dict(
-        env="test", secret_key="t" * 40, database_url=database_url, data_dir=tmp_path,
-        evidence_signing_key=new_key(), evidence_master_key=new_key(),
-        monitor_allowed_networks=["127.0.0.1"], monitor_request_interval_s=0,
-        monitor_interval_s=1, monitor_recheck_interval_s=1,
+        env="test",
+        secret_key="t" * 40,
+        database_url=database_url,
+        data_dir=tmp_path,
+        evidence_signing_key=new_key(),
+        evidence_master_key=new_key(),
+        monitor_allowed_networks=["127.0.0.1"],
+        monitor_request_interval_s=0,
+        monitor_interval_s=1,
+        monitor_recheck_interval_s=1,
         takedown_notifier_name="Example Helpline",
         takedown_notifier_email="takedowns@helpline.example",
         takedown_notifier_address="1 Example Street, Exampletown EX1 1EX",
         takedown_smtp_host="127.0.0.1" if smtp_port else "",
-        takedown_smtp_port=smtp_port or 587, takedown_smtp_tls="none",
+        takedown_smtp_port=smtp_port or 587,
+        takedown_smtp_tls="none",
         takedown_smtp_timeout_s=5,
-    )  # fmt: skip
+    )
     values.update(more)
     return Settings(**values)
 

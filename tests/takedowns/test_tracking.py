@@ -13,7 +13,6 @@ from chorus.evidence import audit, ledger
 from chorus.evidence.keys import KeyRing
 from chorus.evidence.tags import EventTag
 from chorus.security.policy import Actor
-from chorus.store.base import utcnow
 from chorus.store.session import transaction
 from chorus.takedowns import progress, sending, service, tracking
 from chorus.takedowns.recipient import Confidence, Recipient, RecipientRole
@@ -25,15 +24,27 @@ from .test_sending import COMPLETE
 DAY = timedelta(hours=24, minutes=1)
 
 
-def open_and_send(sessions: sessionmaker[Session], keyring: KeyRing, settings: Settings,
-                  by: Actor, *, candidates: list[Recipient] = LADDER,
-                  entry: str = "be_1") -> tuple[str, str, str]:  # fmt: skip
+def open_and_send(
+    sessions: sessionmaker[Session],
+    keyring: KeyRing,
+    settings: Settings,
+    by: Actor,
+    *,
+    candidates: list[Recipient] = LADDER,
+    entry: str = "be_1",
+) -> tuple[str, str, str]:
     with transaction(sessions) as session:
         sid = sighting(session, keyring, entry=entry)
         takedown = service.open_takedown(session, sid, by=by, candidates=candidates)
-        notice = service.draft(session, takedown.public_id, by=by, regime="england-wales",
-                               recipient=SITE, notifier=service.notifier_from_settings(settings),
-                               choices=COMPLETE)  # fmt: skip
+        notice = service.draft(
+            session,
+            takedown.public_id,
+            by=by,
+            regime="england-wales",
+            recipient=SITE,
+            notifier=service.notifier_from_settings(settings),
+            choices=COMPLETE,
+        )
     sending.send_email(sessions, keyring, settings, notice.public_id, by=by)
     return sid, takedown.public_id, notice.public_id
 
@@ -45,13 +56,17 @@ def actions(sessions: sessionmaker[Session]) -> list[str]:
 
 
 def test_removal_is_decided_by_the_monitor_not_by_the_recipient(
-    sessions: sessionmaker[Session], keyring: KeyRing, settings: Settings,
-    smtp: tuple[Inbox, int], caseworker: Actor,
-) -> None:  # fmt: skip
+    sessions: sessionmaker[Session],
+    keyring: KeyRing,
+    settings: Settings,
+    smtp: tuple[Inbox, int],
+    caseworker: Actor,
+) -> None:
     sid, td, notice = open_and_send(sessions, keyring, settings, caseworker)
     with transaction(sessions) as session:
-        service.record_answer(session, notice, "acknowledged", by=caseworker,
-                              note="the site replied: 'removed'")  # fmt: skip
+        service.record_answer(
+            session, notice, "acknowledged", by=caseworker, note="the site replied: 'removed'"
+        )
         assert tracking.advance(session).removed == []
         assert service.get(session, td).state == "open"  # their word is not enough
         set_gone(session, keyring, sid, roles={"page", "media", "api"})  # thumbnail still up
@@ -69,9 +84,12 @@ def test_removal_is_decided_by_the_monitor_not_by_the_recipient(
 
 
 def test_renotice_then_each_rung_proposed_and_approved(
-    sessions: sessionmaker[Session], keyring: KeyRing, settings: Settings,
-    smtp: tuple[Inbox, int], caseworker: Actor,
-) -> None:  # fmt: skip
+    sessions: sessionmaker[Session],
+    keyring: KeyRing,
+    settings: Settings,
+    smtp: tuple[Inbox, int],
+    caseworker: Actor,
+) -> None:
     inbox, _port = smtp
     _sid, td, first = open_and_send(sessions, keyring, settings, caseworker)
     with transaction(sessions) as session:
@@ -107,8 +125,9 @@ def test_renotice_then_each_rung_proposed_and_approved(
         assert tracking.advance(session, renotice_due + DAY).proposals == []
     assert len(inbox.messages) == 2
     with transaction(sessions) as session:
-        made = service.decide_escalation(session, proposal.public_id, approve=True,
-                                         by=caseworker, why="the site ignores us")  # fmt: skip
+        made = service.decide_escalation(
+            session, proposal.public_id, approve=True, by=caseworker, why="the site ignores us"
+        )
         assert made.state == "approved" and made.notice
         view = service.get(session, td)
         assert view.notices[1].state == "escalated"
@@ -117,20 +136,26 @@ def test_renotice_then_each_rung_proposed_and_approved(
         assert host_notice.missing == []
     sending.send_email(sessions, keyring, settings, host_notice.public_id, by=caseworker)
     assert inbox.envelopes[-1][1] == ["abuse@hosting.example"]
-    for tag in (EventTag.NOTICE_RENOTICED, EventTag.ESCALATION_PROPOSED,
-                EventTag.ESCALATION_APPROVED):  # fmt: skip
+    for tag in (
+        EventTag.NOTICE_RENOTICED,
+        EventTag.ESCALATION_PROPOSED,
+        EventTag.ESCALATION_APPROVED,
+    ):
         assert tag in actions(sessions)
 
 
 def test_a_refusal_proposes_the_next_rung_and_missing_rungs_are_named(
-    sessions: sessionmaker[Session], keyring: KeyRing, settings: Settings,
-    smtp: tuple[Inbox, int], caseworker: Actor,
-) -> None:  # fmt: skip
-    _sid, td, notice = open_and_send(sessions, keyring, settings, caseworker,
-                                     candidates=[SITE])  # fmt: skip
+    sessions: sessionmaker[Session],
+    keyring: KeyRing,
+    settings: Settings,
+    smtp: tuple[Inbox, int],
+    caseworker: Actor,
+) -> None:
+    _sid, td, notice = open_and_send(sessions, keyring, settings, caseworker, candidates=[SITE])
     with transaction(sessions) as session:
-        service.record_answer(session, notice, "refused", by=caseworker,
-                              note="they say it is allowed on their site")  # fmt: skip
+        service.record_answer(
+            session, notice, "refused", by=caseworker, note="they say it is allowed on their site"
+        )
         done = tracking.advance(session)
         proposal = service.get(session, td).proposals[0]
         assert done.proposals == [proposal.public_id]
@@ -143,36 +168,58 @@ def test_a_refusal_proposes_the_next_rung_and_missing_rungs_are_named(
         from chorus.errors import TakedownError
 
         with pytest.raises(TakedownError, match="add their email address or web form"):
-            service.decide_escalation(session, proposal.public_id, approve=True,
-                                      by=caseworker, why="go on")  # fmt: skip
-        ofcom = Recipient(RecipientRole.REGULATOR, "Ofcom", "caseworker", Confidence.HIGH,
-                          web_form_url="https://www.ofcom.org.uk/")  # fmt: skip
-        made = service.decide_escalation(session, proposal.public_id, approve=True,
-                                         by=caseworker, why="go on", recipient=ofcom)  # fmt: skip
+            service.decide_escalation(
+                session, proposal.public_id, approve=True, by=caseworker, why="go on"
+            )
+        ofcom = Recipient(
+            RecipientRole.REGULATOR,
+            "Ofcom",
+            "caseworker",
+            Confidence.HIGH,
+            web_form_url="https://www.ofcom.org.uk/",
+        )
+        made = service.decide_escalation(
+            session, proposal.public_id, approve=True, by=caseworker, why="go on", recipient=ofcom
+        )
         assert service.get(session, td).notices[-1].recipient == ofcom and made.notice
 
 
 def test_declining_an_escalation_is_kept_with_the_reason(
-    sessions: sessionmaker[Session], keyring: KeyRing, settings: Settings,
-    smtp: tuple[Inbox, int], caseworker: Actor,
-) -> None:  # fmt: skip
+    sessions: sessionmaker[Session],
+    keyring: KeyRing,
+    settings: Settings,
+    smtp: tuple[Inbox, int],
+    caseworker: Actor,
+) -> None:
     _sid, td, notice = open_and_send(sessions, keyring, settings, caseworker)
     with transaction(sessions) as session:
         service.record_answer(session, notice, "refused", by=caseworker, note="refused")
         tracking.advance(session)
         proposal = service.get(session, td).proposals[0]
-        service.decide_escalation(session, proposal.public_id, approve=False, by=caseworker,
-                                  why="the survivor asked us to wait")  # fmt: skip
+        service.decide_escalation(
+            session,
+            proposal.public_id,
+            approve=False,
+            by=caseworker,
+            why="the survivor asked us to wait",
+        )
         view = service.get(session, td)
         assert view.proposals[0].state == "declined"
-        assert any(h.to_state == "declined" and h.why == "the survivor asked us to wait"
-                   and h.by == caseworker.label for h in view.history)  # fmt: skip
+        assert any(
+            h.to_state == "declined"
+            and h.why == "the survivor asked us to wait"
+            and h.by == caseworker.label
+            for h in view.history
+        )
 
 
 def test_reappearance_reopens_the_takedown_at_the_new_location(
-    sessions: sessionmaker[Session], keyring: KeyRing, settings: Settings,
-    smtp: tuple[Inbox, int], caseworker: Actor,
-) -> None:  # fmt: skip
+    sessions: sessionmaker[Session],
+    keyring: KeyRing,
+    settings: Settings,
+    smtp: tuple[Inbox, int],
+    caseworker: Actor,
+) -> None:
     sid, td, _notice = open_and_send(sessions, keyring, settings, caseworker)
     with transaction(sessions) as session:
         set_gone(session, keyring, sid)
@@ -195,9 +242,12 @@ def test_reappearance_reopens_the_takedown_at_the_new_location(
 
 
 def test_back_at_the_same_address_reopens_the_same_takedown(
-    sessions: sessionmaker[Session], keyring: KeyRing, settings: Settings,
-    smtp: tuple[Inbox, int], caseworker: Actor,
-) -> None:  # fmt: skip
+    sessions: sessionmaker[Session],
+    keyring: KeyRing,
+    settings: Settings,
+    smtp: tuple[Inbox, int],
+    caseworker: Actor,
+) -> None:
     from chorus.matching.identify import EntryMatch
     from chorus.monitor import sightings as monitor_sightings
     from chorus.monitor.sources.base import MediaRef
@@ -209,13 +259,12 @@ def test_back_at_the_same_address_reopens_the_same_takedown(
         info = monitor_sightings.find(session, sid)
         assert info is not None
         ref = MediaRef(url=info.media_url, page_url=info.page_url)
-        again = monitor_sightings.record(session, keyring, ref,
-                                         EntryMatch("be_1", "CH-AAAA-BBBB", "pdq", 4, 31),
-                                         lambda: b"")  # fmt: skip
+        again = monitor_sightings.record(
+            session, keyring, ref, EntryMatch("be_1", "CH-AAAA-BBBB", "pdq", 4, 31), lambda: b""
+        )
         assert again.reappeared and again.sighting.public_id == sid
         done = tracking.advance(session)
         assert done.reopened == [td]
         view = service.get(session, td)
         assert view.state == "open" and view.notices[-1].state == "draft"
-        assert [h.to_state for h in view.history if h.subject == td] == [
-            "open", "removed", "open"]  # fmt: skip
+        assert [h.to_state for h in view.history if h.subject == td] == ["open", "removed", "open"]

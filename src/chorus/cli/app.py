@@ -14,6 +14,7 @@ from chorus.cli import keys as keys_cmd
 from chorus.cli import match as match_cmd
 from chorus.cli import monitor as monitor_cmd
 from chorus.cli import serve as serve_cmd
+from chorus.cli import takedown_notices as takedown_notices_cmd
 
 app = typer.Typer(
     name="chorus",
@@ -32,6 +33,9 @@ app.add_typer(bank_cmd.app, name="bank")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(evidence_cmd.app, name="evidence")
 app.add_typer(monitor_cmd.app, name="monitor")
+takedown_app = typer.Typer(help="Takedowns: notices per law, sent and followed to removal.")
+takedown_notices_cmd.register(takedown_app)
+app.add_typer(takedown_app, name="takedown")
 
 
 def _version(value: bool) -> None:

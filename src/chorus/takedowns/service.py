@@ -186,6 +186,20 @@ def for_case(session: Session, case_ref: str) -> list[TakedownView]:
     return [view(session, row) for row in rows]
 
 
+def listing(session: Session, case_ref: str | None = None) -> list[TakedownView]:
+    """Takedowns of one case, or every open one (oldest first)."""
+    if case_ref:
+        return for_case(session, case_ref)
+    rows = session.scalars(
+        select(Takedown).where(Takedown.state == states.OPEN).order_by(Takedown.id)
+    )
+    return [view(session, row) for row in rows]
+
+
+def for_sighting(session: Session, sighting_id: str) -> Takedown | None:
+    return session.scalar(select(Takedown).where(Takedown.sighting == sighting_id))
+
+
 def _urls(info: sightings.SightingInfo) -> list[str]:
     ordered = sorted(info.urls, key=lambda u: _URL_ORDER.get(u[0], 9))
     return list(dict.fromkeys([info.page_url] + [url for _role, url, _state in ordered]))
