@@ -271,3 +271,49 @@ def test_only_staff_who_may_manage_takedowns_can_act(
 
     with transaction(sessions) as session, pytest.raises(AccessDeniedError):
         service.open_takedown(session, sighting(session, keyring), by=Actor(Role.PARTNER, "p"))
+
+
+def test_unsafe_mail_settings_are_refused(settings: Settings) -> None:
+    from chorus.errors import ConfigError
+
+    remote = settings.model_copy(update={"takedown_smtp_host": "mail.example.net"})
+    with pytest.raises(ConfigError, match="unencrypted"):
+        remote.require_secrets()
+    with pytest.raises(ConfigError, match="unencrypted"):
+        sending.Mailer(remote)
+    no_password = settings.model_copy(update={"takedown_smtp_username": "helpline"})
+    with pytest.raises(ConfigError, match="never defaulted"):
+        no_password.require_secrets()
+    settings.require_secrets()  # a mail server on this machine without TLS is fine
+    with pytest.raises(SendError, match="not set up"):
+        sending.Mailer(settings.model_copy(update={"takedown_smtp_host": ""}))
+
+
+def test_no_notice_once_the_copy_is_gone(
+    sessions: sessionmaker[Session],
+    keyring: KeyRing,
+    settings: Settings,
+    caseworker: Actor,
+) -> None:
+    from chorus.takedowns import tracking
+
+    from .fixtures import set_gone
+
+    with transaction(sessions) as session:
+        sid = sighting(session, keyring)
+        takedown = service.open_takedown(session, sid, by=caseworker)
+        set_gone(session, keyring, sid)
+        tracking.advance(session)
+        with pytest.raises(TakedownError, match="checked and is gone"):
+            service.draft(
+                session,
+                takedown.public_id,
+                by=caseworker,
+                regime="england-wales",
+                recipient=SITE,
+                notifier=service.notifier_from_settings(settings),
+            )
+        with pytest.raises(TakedownError, match="already has a takedown"):
+            service.open_takedown(session, sid, by=caseworker)
+        with pytest.raises(TakedownError, match="No sighting has the id"):
+            service.open_takedown(session, "SG-NOPE", by=caseworker)

@@ -62,8 +62,9 @@ class Notice(Base):
     channel: Mapped[str | None] = mapped_column(String(20))
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
-    #: The notice this one follows up (a re-notice after no removal).
-    renotice_of: Mapped[str | None] = mapped_column(String(40))
+    #: The notice this one follows up (a re-notice after no removal); at most one each,
+    #: so two workers advancing at once cannot both re-notice.
+    renotice_of: Mapped[str | None] = mapped_column(String(40), unique=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When no removal by then means a re-notice (sent_at + takedown_renotice_after_s).

@@ -283,6 +283,10 @@ def draft(
     """
     require(by, Permission.MANAGE_TAKEDOWNS)
     takedown = takedown_row(session, takedown_id)
+    if takedown.state == states.REMOVED:
+        raise TakedownError(
+            f"The copy of takedown {takedown_id} was checked and is gone; no notice is needed."
+        )
     info = sightings.find(session, takedown.sighting)
     if info is None:
         raise TakedownError(f"The sighting of takedown {takedown_id} no longer exists.")

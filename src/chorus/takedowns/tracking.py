@@ -65,7 +65,11 @@ def advance(
     found at a new location, when given."""
     now = now or utcnow()
     done = Advanced()
-    takedowns = list(session.scalars(select(Takedown).order_by(Takedown.id)))
+    # Several `chorus serve` processes may advance at once: each takedown is handled by the
+    # one that locks it (PostgreSQL; SQLite has one writer anyway).
+    takedowns = list(
+        session.scalars(select(Takedown).order_by(Takedown.id).with_for_update(skip_locked=True))
+    )
     seen = sightings.states(session, [t.sighting for t in takedowns])
     for takedown in takedowns:
         state, removed_at = seen.get(takedown.sighting, ("present", None))

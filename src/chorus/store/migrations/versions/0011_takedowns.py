@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("public_id", name="uq_takedown_notices_public_id"),
         sa.UniqueConstraint("idempotency_key", name="uq_takedown_notices_idempotency_key"),
         sa.UniqueConstraint("message_id", name="uq_takedown_notices_message_id"),
+        sa.UniqueConstraint("renotice_of", name="uq_takedown_notices_renotice_of"),
     )
     op.create_index("ix_takedown_notices_takedown_id", "takedown_notices", ["takedown_id"])
     op.create_index("ix_takedown_notices_state_due", "takedown_notices", ["state", "due_at"])
