@@ -93,6 +93,8 @@ def compute(session: Session) -> Summary:
         if t.id not in first_sent:
             continue
         removed_at = removals.get(t.id)
+        if t.state == states.CLOSED and removed_at is None:
+            continue  # stopped when the survivor's data was deleted: not a removal time
         hours = (
             max(0.0, (removed_at - first_sent[t.id]).total_seconds() / 3600) if removed_at else None
         )

@@ -16,8 +16,8 @@ from chorus.errors import TakedownError
 from chorus.store.base import utcnow
 from chorus.takedowns.models import EscalationProposal, Notice, Takedown, TakedownTransition
 
-# takedowns
-OPEN, REMOVED = "open", "removed"
+# takedowns (closed: the survivor's data was deleted at their request; nothing more is sent)
+OPEN, REMOVED, CLOSED = "open", "removed", "closed"
 # notices
 DRAFT, SENDING, SENT, ACKNOWLEDGED = "draft", "sending", "sent", "acknowledged"
 REFUSED, NO_RESPONSE, ESCALATED, WITHDRAWN = "refused", "no_response", "escalated", "withdrawn"
@@ -34,6 +34,8 @@ _NOTICE_MOVES: dict[str, set[str]] = {
     NO_RESPONSE: {REMOVED, ESCALATED},
     REFUSED: {REMOVED, ESCALATED},
 }
+#: States a notice may still leave: on deletion of the case's data they are stopped.
+LIVE = (DRAFT, SENDING, SENT, ACKNOWLEDGED, NO_RESPONSE, REFUSED)
 
 #: What a state means, in words a caseworker (or a survivor) reads.
 PLAIN = {

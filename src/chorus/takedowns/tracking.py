@@ -148,6 +148,8 @@ def _new_locations(
         if info.public_id in by_sighting or info.state != sightings.PRESENT:
             continue
         earlier = by_sighting[info.reappearance_of or ""]
+        if earlier.state == states.CLOSED:  # the survivor's data was deleted: not followed
+            continue
         candidates = [notices.recipient_from(c) for c in earlier.candidates]
         if discover is not None:
             try:
