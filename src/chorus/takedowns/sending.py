@@ -325,7 +325,7 @@ def resend_unconfirmed(
             states.SENDING,
             states.SENDING,
             by=by.label,
-            why=f"resent on purpose: {service._reason(why)}",
+            why=f"resent on purpose: {service.reason_given(why)}",
         )
         message = build_message(notice, mailer.sender, settings.takedown_notifier_email)
     return _deliver(sessions, keyring, settings, notice_id, message, mailer, by)

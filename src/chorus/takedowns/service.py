@@ -207,7 +207,7 @@ def _urls(info: sightings.SightingInfo) -> list[str]:
     return list(dict.fromkeys([info.page_url] + [url for _role, url, _state in ordered]))
 
 
-def _event(session: Session, tag: EventTag, by: str, takedown: Takedown, **more: str) -> None:
+def record_event(session: Session, tag: EventTag, by: str, takedown: Takedown, **more: str) -> None:
     subjects = {
         "case": takedown.case_ref,
         "takedown": takedown.public_id,
@@ -248,7 +248,7 @@ def open_takedown(
     session.add(takedown)
     session.flush()
     states.record(session, takedown, takedown.public_id, None, states.OPEN, by=by.label, why=why)
-    _event(session, EventTag.TAKEDOWN_OPENED, by.label, takedown)
+    record_event(session, EventTag.TAKEDOWN_OPENED, by.label, takedown)
     return takedown
 
 
@@ -316,7 +316,7 @@ def draft(
     session.flush()
     why = f"re-notice of {renotice_of.public_id}" if renotice_of else "drafted"
     states.record(session, takedown, public_id, None, states.DRAFT, by=by.label, why=why)
-    _event(session, EventTag.NOTICE_DRAFTED, by.label, takedown, notice=public_id)
+    record_event(session, EventTag.NOTICE_DRAFTED, by.label, takedown, notice=public_id)
     return notice_view(takedown, notice)
 
 
@@ -364,11 +364,13 @@ def revise(
 def withdraw(session: Session, notice_id: str, *, by: Actor, why: str) -> NoticeView:
     require(by, Permission.MANAGE_TAKEDOWNS)
     takedown, notice = notice_row(session, notice_id)
-    states.move_notice(session, takedown, notice, states.WITHDRAWN, by=by.label, why=_reason(why))
+    states.move_notice(
+        session, takedown, notice, states.WITHDRAWN, by=by.label, why=reason_given(why)
+    )
     return notice_view(takedown, notice)
 
 
-def _reason(why: str) -> str:
+def reason_given(why: str) -> str:
     why = why.strip()
     if not why:
         raise TakedownError("Please say why; it is kept with the takedown's history.")
@@ -394,8 +396,8 @@ def record_answer(
             "Chorus checking the addresses, not by the recipient's word."
         )
     takedown, notice = notice_row(session, notice_id)
-    states.move_notice(session, takedown, notice, outcome, by=by.label, why=_reason(note))
-    _event(session, tags[outcome], by.label, takedown, notice=notice.public_id)
+    states.move_notice(session, takedown, notice, outcome, by=by.label, why=reason_given(note))
+    record_event(session, tags[outcome], by.label, takedown, notice=notice.public_id)
     return notice_view(takedown, notice)
 
 
@@ -423,11 +425,11 @@ def decide_escalation(
         raise TakedownError(f"No escalation has the id {proposal_id}.")
     takedown = session.get(Takedown, proposal.takedown_id)
     assert takedown is not None
-    why = _reason(why)
+    why = reason_given(why)
     proposal.decided_by, proposal.decided_at = by.label, utcnow()
     if not approve:
         states.move_proposal(session, takedown, proposal, states.DECLINED, by=by.label, why=why)
-        _event(
+        record_event(
             session, EventTag.ESCALATION_DECLINED, by.label, takedown, escalation=proposal.public_id
         )
         return _proposal_view(proposal)
@@ -460,7 +462,7 @@ def decide_escalation(
         choices=notices.choices_from(earlier.elements),
     )
     proposal.notice = made.public_id
-    _event(
+    record_event(
         session,
         EventTag.ESCALATION_APPROVED,
         by.label,

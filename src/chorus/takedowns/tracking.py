@@ -119,7 +119,7 @@ def _removed(session: Session, takedown: Takedown, at: datetime) -> None:
             by=TRACKER.label,
             why="not needed: the copy was removed",
         )
-    service._event(session, EventTag.TAKEDOWN_REMOVAL_VERIFIED, TRACKER.label, takedown)
+    service.record_event(session, EventTag.TAKEDOWN_REMOVAL_VERIFIED, TRACKER.label, takedown)
 
 
 def _reopen_same(session: Session, takedown: Takedown) -> None:
@@ -133,8 +133,8 @@ def _reopen_same(session: Session, takedown: Takedown) -> None:
         why="the copy is back at the same address",
     )
     takedown.state, takedown.removed_at = states.OPEN, None
-    service._event(session, EventTag.TAKEDOWN_REOPENED, TRACKER.label, takedown)
-    _redraft(session, takedown, takedown, why_prefix="back at the same address")
+    service.record_event(session, EventTag.TAKEDOWN_REOPENED, TRACKER.label, takedown)
+    _redraft(session, takedown, takedown)
 
 
 def _new_locations(
@@ -165,12 +165,12 @@ def _new_locations(
             why=f"re-opened: the copy of takedown {earlier.public_id} came back at a new address",
         )
         by_sighting[info.public_id] = takedown
-        service._event(session, EventTag.TAKEDOWN_REOPENED, TRACKER.label, takedown)
-        _redraft(session, earlier, takedown, why_prefix="new address")
+        service.record_event(session, EventTag.TAKEDOWN_REOPENED, TRACKER.label, takedown)
+        _redraft(session, earlier, takedown)
         done.reopened.append(takedown.public_id)
 
 
-def _redraft(session: Session, source: Takedown, target: Takedown, *, why_prefix: str) -> None:
+def _redraft(session: Session, source: Takedown, target: Takedown) -> None:
     """Drafts to the recipients last asked about ``source``, for ``target``'s copy."""
     latest: dict[tuple[str, str], Notice] = {}
     for notice in _notices(session, source):
@@ -293,7 +293,7 @@ def _propose(session: Session, takedown: Takedown, after: Notice, rows: list[Not
     states.record(
         session, takedown, proposal.public_id, None, states.PROPOSED, by=TRACKER.label, why=reason
     )
-    service._event(
+    service.record_event(
         session,
         EventTag.ESCALATION_PROPOSED,
         TRACKER.label,
