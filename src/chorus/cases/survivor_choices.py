@@ -27,7 +27,7 @@ from chorus.matching import bank
 from chorus.security import survivor_auth
 from chorus.security.policy import Actor, Role
 from chorus.store.base import utcnow
-from chorus.takedowns import service as takedowns
+from chorus.takedowns import deletion as takedowns
 
 DELETION_REQUESTED, DELETED = "deletion_requested", "deleted"
 HOUSEKEEPING = Actor(Role.SYSTEM, "housekeeping")

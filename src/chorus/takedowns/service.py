@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,139 +20,22 @@ from chorus.evidence.tags import EventTag
 from chorus.monitor import sightings
 from chorus.security.policy import Actor, Permission, require
 from chorus.store.base import utcnow
-from chorus.takedowns import notices, regimes, states
-from chorus.takedowns.models import EscalationProposal, Notice, Takedown, TakedownTransition
+from chorus.takedowns import notices, states
+from chorus.takedowns.models import EscalationProposal, Notice, Takedown
 from chorus.takedowns.notices import Choices, NoticeInput, Notifier
 from chorus.takedowns.recipient import Recipient
-
-_URL_ORDER = {"page": 0, "media": 1, "thumbnail": 2, "api": 3}
+from chorus.takedowns.views import (
+    NoticeView,
+    ProposalView,
+    TakedownView,
+    copy_urls,
+    notice_view,
+    view,
+)
 
 
 def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(6).upper()}"
-
-
-# -- views (what a page shows) --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NoticeView:
-    public_id: str
-    takedown: str
-    regime: str
-    regime_title: str
-    recipient: Recipient
-    state: str
-    plain_state: str
-    subject: str
-    body: str
-    missing: list[str]
-    channel: str | None
-    message_id: str
-    sent_at: datetime | None
-    due_at: datetime | None
-    renotice_of: str | None
-
-
-@dataclass(frozen=True)
-class ProposalView:
-    public_id: str
-    role: str
-    recipient: Recipient | None
-    reason: str
-    state: str
-    notice: str | None
-
-
-@dataclass(frozen=True)
-class TransitionView:
-    subject: str
-    from_state: str | None
-    to_state: str
-    at: datetime
-    by: str
-    why: str
-
-
-@dataclass(frozen=True)
-class TakedownView:
-    public_id: str
-    case_ref: str
-    sighting: str
-    state: str
-    urls: list[str]
-    opened_at: datetime
-    removed_at: datetime | None
-    reopened_from: str | None
-    candidates: list[Recipient]
-    notices: list[NoticeView]
-    proposals: list[ProposalView]
-    history: list[TransitionView]
-
-
-def notice_view(takedown: Takedown, notice: Notice) -> NoticeView:
-    return NoticeView(
-        public_id=notice.public_id,
-        takedown=takedown.public_id,
-        regime=notice.regime,
-        regime_title=regimes.get(notice.regime).title,
-        recipient=notices.recipient_from(notice.recipient),
-        state=notice.state,
-        plain_state=states.PLAIN.get(notice.state, notice.state),
-        subject=notice.subject,
-        body=notice.body,
-        missing=[]
-        if "forgotten" in notice.elements
-        else notices.missing(notice.regime, notice.elements),
-        channel=notice.channel,
-        message_id=notice.message_id,
-        sent_at=notice.sent_at,
-        due_at=notice.due_at,
-        renotice_of=notice.renotice_of,
-    )
-
-
-def view(session: Session, takedown: Takedown) -> TakedownView:
-    rows = session.scalars(
-        select(Notice).where(Notice.takedown_id == takedown.id).order_by(Notice.id)
-    )
-    proposals = session.scalars(
-        select(EscalationProposal)
-        .where(EscalationProposal.takedown_id == takedown.id)
-        .order_by(EscalationProposal.id)
-    )
-    history = session.scalars(
-        select(TakedownTransition)
-        .where(TakedownTransition.takedown_id == takedown.id)
-        .order_by(TakedownTransition.id)
-    )
-    info = sightings.find(session, takedown.sighting)
-    return TakedownView(
-        public_id=takedown.public_id,
-        case_ref=takedown.case_ref,
-        sighting=takedown.sighting,
-        state=takedown.state,
-        urls=_urls(info) if info else [],
-        opened_at=takedown.opened_at,
-        removed_at=takedown.removed_at,
-        reopened_from=takedown.reopened_from,
-        candidates=[notices.recipient_from(c) for c in takedown.candidates],
-        notices=[notice_view(takedown, n) for n in rows],
-        proposals=[
-            ProposalView(
-                p.public_id,
-                p.role,
-                notices.recipient_from(p.recipient) if p.recipient else None,
-                p.reason,
-                p.state,
-                p.notice,
-            )
-            for p in proposals
-        ],
-        history=[
-            TransitionView(h.subject, h.from_state, h.to_state, h.at, h.by, h.why) for h in history
-        ],
-    )
 
 
 # -- lookups ------------------------------------------------------------------------------
@@ -200,11 +81,6 @@ def listing(session: Session, case_ref: str | None = None) -> list[TakedownView]
 
 def for_sighting(session: Session, sighting_id: str) -> Takedown | None:
     return session.scalar(select(Takedown).where(Takedown.sighting == sighting_id))
-
-
-def _urls(info: sightings.SightingInfo) -> list[str]:
-    ordered = sorted(info.urls, key=lambda u: _URL_ORDER.get(u[0], 9))
-    return list(dict.fromkeys([info.page_url] + [url for _role, url, _state in ordered]))
 
 
 def record_event(session: Session, tag: EventTag, by: str, takedown: Takedown, **more: str) -> None:
@@ -292,7 +168,7 @@ def draft(
     info = sightings.find(session, takedown.sighting)
     if info is None:
         raise TakedownError(f"The sighting of takedown {takedown_id} no longer exists.")
-    given = NoticeInput(regime, recipient, tuple(_urls(info)), notifier, choices or Choices())
+    given = NoticeInput(regime, recipient, tuple(copy_urls(info)), notifier, choices or Choices())
     elements = notices.elements_of(given)
     public_id = new_id("N")
     subject, body = notices.render(regime, takedown.public_id, recipient.name, elements)
@@ -476,52 +352,3 @@ def decide_escalation(
 def _proposal_view(p: EscalationProposal) -> ProposalView:
     recipient = notices.recipient_from(p.recipient) if p.recipient else None
     return ProposalView(p.public_id, p.role, recipient, p.reason, p.state, p.notice)
-
-
-# -- deletion at the survivor's request ----------------------------------------------------
-
-FORGOTTEN = "(The text of this notice was deleted at the survivor's request.)"
-
-
-def forget_case(session: Session, case_ref: str, *, by: Actor) -> int:
-    """The survivor's data is being deleted: close the case's takedowns, send nothing more,
-    and erase what the notices said (their text and the details they were filled with);
-    who was asked, under which law and when is kept, as is the ledger. Returns how many
-    takedowns were closed."""
-    require(by, Permission.MANAGE_TAKEDOWNS)
-    why = "closed: the survivor's data was deleted at their request"
-    rows = list(session.scalars(select(Takedown).where(Takedown.case_ref == case_ref)))
-    for takedown in rows:
-        for notice in session.scalars(select(Notice).where(Notice.takedown_id == takedown.id)):
-            if notice.state in states.LIVE:
-                states.record(
-                    session,
-                    takedown,
-                    notice.public_id,
-                    notice.state,
-                    states.WITHDRAWN,
-                    by=by.label,
-                    why=why,
-                )
-                notice.state = states.WITHDRAWN
-            notice.body, notice.subject = FORGOTTEN, "(deleted)"
-            notice.elements = {"forgotten": True}
-        for proposal in session.scalars(
-            select(EscalationProposal).where(
-                EscalationProposal.takedown_id == takedown.id,
-                EscalationProposal.state == states.PROPOSED,
-            )
-        ):
-            states.move_proposal(session, takedown, proposal, states.DECLINED, by=by.label, why=why)
-        if takedown.state != states.CLOSED:
-            states.record(
-                session,
-                takedown,
-                takedown.public_id,
-                takedown.state,
-                states.CLOSED,
-                by=by.label,
-                why=why,
-            )
-            takedown.state = states.CLOSED
-    return len(rows)
