@@ -243,6 +243,13 @@ class Settings(BaseSettings):
         default=None,
         description="Password for the mail server (never defaulted; required with a user name).",
     )
+    takedown_smtp_ca_file: Path | None = Field(
+        default=None,
+        description=(
+            "CA certificates (PEM) to trust for the mail server instead of the system's, e.g. "
+            "a private relay's; empty: the system's trusted authorities."
+        ),
+    )
     takedown_smtp_timeout_s: float = Field(
         default=30.0, gt=0, description="Seconds to wait for the mail server."
     )

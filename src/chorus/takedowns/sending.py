@@ -62,7 +62,9 @@ class Mailer:
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         host, port, timeout = s.takedown_smtp_host, s.takedown_smtp_port, s.takedown_smtp_timeout_s
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(
+            cafile=str(s.takedown_smtp_ca_file) if s.takedown_smtp_ca_file else None
+        )
         try:
             if s.takedown_smtp_tls == "tls":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
