@@ -277,6 +277,77 @@ class Settings(BaseSettings):
         description="Largest RDAP answer discovery reads, in bytes.",
     )
 
+    takedown_notifier_name: str = Field(
+        default="",
+        description=(
+            "Who sends takedown notices (the helpline's name); a notice whose regime needs "
+            "it is not sent while it is empty."
+        ),
+    )
+    takedown_notifier_email: str = Field(
+        default="", description="The email address takedown notices give for replies."
+    )
+    takedown_notifier_address: str = Field(
+        default="", description="The postal address for notices that need one (DMCA)."
+    )
+    takedown_notifier_phone: str = Field(
+        default="", description="A phone number for notices (optional)."
+    )
+    takedown_mail_from: str = Field(
+        default="",
+        description="The From address of notices sent by email; empty: the notifier email.",
+    )
+    takedown_smtp_host: str = Field(
+        default="",
+        description=(
+            "Mail server for sending notices by email; empty: email sending is off "
+            "(notices go by web form pack or are marked sent by hand)."
+        ),
+    )
+    takedown_smtp_port: int = Field(
+        default=587, ge=1, le=65535, description="Port of the mail server."
+    )
+    takedown_smtp_tls: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description=(
+            "How the mail connection is encrypted: 'starttls', 'tls' (implicit, port 465) or "
+            "'none' (refused outside development unless the server is on this machine)."
+        ),
+    )
+    takedown_smtp_username: str = Field(
+        default="", description="User name for the mail server; empty: no authentication."
+    )
+    takedown_smtp_password: SecretStr | None = Field(
+        default=None,
+        description="Password for the mail server (never defaulted; required with a user name).",
+    )
+    takedown_smtp_ca_file: Path | None = Field(
+        default=None,
+        description=(
+            "CA certificates (PEM) to trust for the mail server instead of the system's, e.g. "
+            "a private relay's; empty: the system's trusted authorities."
+        ),
+    )
+    takedown_smtp_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds to wait for the mail server."
+    )
+    takedown_renotice_after_s: int = Field(
+        default=24 * 3600,
+        ge=60,
+        description=(
+            "How long after a notice with no verified removal a re-notice is sent; a "
+            "re-notice with no removal after as long again proposes the next escalation."
+        ),
+    )
+    takedown_advance_interval_s: float = Field(
+        default=300.0,
+        ge=0,
+        description=(
+            "How often `chorus serve` advances takedowns (removals, re-notices, escalation "
+            "proposals, re-openings), in seconds; 0 turns it off."
+        ),
+    )
+
     def require_secrets(self) -> None:
         """Refuse to go on (ConfigError) when a secret is missing or weak outside development.
 
@@ -302,6 +373,22 @@ class Settings(BaseSettings):
                 )
         if self.env == "production":
             self.duty_contact()
+        self._require_safe_mail()
+
+    def _require_safe_mail(self) -> None:
+        host = self.takedown_smtp_host.strip()
+        if not host:
+            return
+        if self.takedown_smtp_username and self.takedown_smtp_password is None:
+            raise ConfigError(
+                "CHORUS_TAKEDOWN_SMTP_PASSWORD must be set when CHORUS_TAKEDOWN_SMTP_USERNAME "
+                "is; credentials are never defaulted."
+            )
+        if self.takedown_smtp_tls == "none" and host not in {"127.0.0.1", "::1", "localhost"}:
+            raise ConfigError(
+                f"CHORUS_TAKEDOWN_SMTP_TLS is 'none' for {host}: notices would cross the "
+                "network unencrypted. Use 'starttls' or 'tls', or a mail server on this machine."
+            )
 
     @cached_property
     def effective_secret_key(self) -> str:

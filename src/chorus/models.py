@@ -6,6 +6,7 @@ from chorus.matching import models as matching_models
 from chorus.monitor import models as monitor_models
 from chorus.security import models as security_models
 from chorus.store.base import Base
+from chorus.takedowns import models as takedowns_models
 
 __all__ = [
     "Base",
@@ -14,4 +15,5 @@ __all__ = [
     "matching_models",
     "monitor_models",
     "security_models",
+    "takedowns_models",
 ]

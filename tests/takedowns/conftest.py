@@ -1,88 +1,101 @@
-"""Discovery fixtures: a DNS server, an RDAP server and web sites, all on loopback."""
+"""Takedown fixtures: a real SMTP server on 127.0.0.1 (aiosmtpd), settings that use it,
+sightings recorded through the monitor's own service, recipients built directly."""
 
 from __future__ import annotations
 
-import json
+import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from chorus.config import Settings
-from chorus.takedowns import cdn
-from chorus.takedowns.discovery import Discoverer
+from chorus.evidence.keys import KeyRing
+from chorus.security.policy import Actor, Role
 
-from . import rdap_fixtures, site_fixtures
-from .servers import Served, dns_server, http_server
-
-SITES = ("valid.test", "expired.test", "malformed.test", "signed.test", "soft404.test",
-         "legacy.test", "missing.test", "loop.test")  # fmt: skip
-#: Hosts whose address leads the host RDAP look-up into each broken case.
-HOSTS = {
-    "noabuse.test": "127.0.0.2", "gone.test": "127.0.0.3", "slow.test": "127.0.0.4",
-    "garbled.test": "127.0.0.5", "huge.test": "127.0.0.6", "mute.test": "127.0.0.7",
-    "cdn.test": "127.0.0.8", "linked.test": "127.0.0.9", "hostile.test": "127.0.0.10",
-    "redirect.test": "127.0.0.1", "nameless.test": "127.0.0.1",
-    "broken-referral.test": "127.0.0.1",
-}  # fmt: skip
-RECORDS = {**{s: ["127.0.0.1"] for s in SITES}, **{h: [a] for h, a in HOSTS.items()}}
-RECORDS["valid.test"] = ["127.0.0.1", "::1"]
-TIMEOUT_S = 0.5
+from ..evidence.conftest import new_key
 
 
 @dataclass
-class Lab:
-    settings: Settings
-    rdap: Served
-    site: Served
-    site_port: int
+class Inbox:
+    """What the local SMTP server received, and whether it should refuse the next one."""
 
-    def url(self, host: str, path: str = "/b/thread/1") -> str:
-        return f"http://{host}:{self.site_port}{path}"
+    messages: list[Message] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    refuse_next: bool = False
 
-    def discoverer(self) -> Discoverer:
-        # The test CDN: 127.0.0.8 stands for an edge address (the real ranges are tested
-        # on their own); the shipped file is used everywhere else.
-        test_cdn = cdn.parse(
-            {"providers": [{
-                "name": "Cloudflare", "source": "test range", "abuse_form_url":
-                "https://abuse.cloudflare.com/", "ranges": ["127.0.0.8/32"],
-                "notes": ["Ask Cloudflare who the hosting provider is."],
-            }]},
-            "test",
-        )  # fmt: skip
-        return Discoverer(self.settings, cdn_ranges=test_cdn)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse_next:
+            self.refuse_next = False
+            return "554 5.7.1 Message refused"
+        self.messages.append(message_from_bytes(envelope.content))
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
 
 
-def write_bootstrap(folder: Path, base: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    files = {
-        "dns": [[["test"], [base + "/"]]],
-        "ipv4": [[["127.0.0.0/8"], [base + "/"]]],
-        "ipv6": [[["::1/128"], [base + "/"]]],
-        "asn": [[["64496-64511"], [base + "/"]]],
-    }
-    for kind, services in files.items():
-        doc = {"version": "1.0", "publication": "2026-12-01T00:00:00Z", "services": services}
-        (folder / f"{kind}.json").write_text(json.dumps(doc))
-    return folder
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    with (
-        dns_server(RECORDS) as dns_port,
-        http_server(site_fixtures.route) as site,
-        http_server(lambda h, p: route(h, p)) as rdap,
-    ):
-        route = rdap_fixtures.route(rdap.base)
-        folder = tmp_path_factory.mktemp("discovery")
-        settings = Settings(
-            env="test", data_dir=folder,
-            takedown_dns_servers=[f"127.0.0.1:{dns_port}"],
-            takedown_rdap_bootstrap_dir=write_bootstrap(folder / "bootstrap", rdap.base),
-            takedown_timeout_s=TIMEOUT_S, takedown_max_bytes=64 * 1024,
-            monitor_allowed_networks=["127.0.0.0/8", "::1"], monitor_request_interval_s=0,
-        )  # fmt: skip
-        yield Lab(settings, rdap, site, site.port)
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def takedown_settings(
+    database_url: str, tmp_path: Path, smtp_port: int = 0, **more: Any
+) -> Settings:
+    values: dict[str, Any] = dict(
+        env="test",
+        secret_key="t" * 40,
+        database_url=database_url,
+        data_dir=tmp_path,
+        evidence_signing_key=new_key(),
+        evidence_master_key=new_key(),
+        monitor_allowed_networks=["127.0.0.1"],
+        monitor_request_interval_s=0,
+        monitor_interval_s=1,
+        monitor_recheck_interval_s=1,
+        takedown_notifier_name="Example Helpline",
+        takedown_notifier_email="takedowns@helpline.example",
+        takedown_notifier_address="1 Example Street, Exampletown EX1 1EX",
+        takedown_smtp_host="127.0.0.1" if smtp_port else "",
+        takedown_smtp_port=smtp_port or 587,
+        takedown_smtp_tls="none",
+        takedown_smtp_timeout_s=5,
+    )
+    values.update(more)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, smtp: tuple[Inbox, int]) -> Settings:
+    return takedown_settings(database_url, tmp_path, smtp[1])
+
+
+@pytest.fixture
+def keyring(settings: Settings) -> KeyRing:
+    return KeyRing(settings)
+
+
+@pytest.fixture
+def caseworker() -> Actor:
+    return Actor(Role.CASEWORKER, "cw-3")
+
+
+# The discovery tests' DNS server, RDAP server and web sites (module-scoped fixture `lab`).
+from .discovery_lab import lab  # noqa: E402, F401

@@ -10,7 +10,7 @@ from chorus.errors import DiscoveryError
 from chorus.takedowns.discovery import DiscoveryResult
 from chorus.takedowns.recipient import Confidence, RecipientRole
 
-from .conftest import Lab
+from .discovery_lab import Lab
 
 
 def run(lab: Lab, host: str) -> DiscoveryResult:

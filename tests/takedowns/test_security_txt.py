@@ -11,7 +11,7 @@ from chorus.takedowns import security_txt
 from chorus.takedowns.recipient import Confidence, RecipientRole
 
 from . import site_fixtures
-from .conftest import Lab
+from .discovery_lab import Lab
 
 
 def site_recipients(lab: Lab, host: str) -> tuple[list, list[str]]:  # type: ignore[type-arg]

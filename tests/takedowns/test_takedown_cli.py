@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from chorus.cli import takedown
 
-from .conftest import Lab, write_bootstrap
+from .discovery_lab import Lab, write_bootstrap
 from .servers import Reply, http_server
 
 CHORUS = [sys.executable, "-m", "chorus.cli"]

@@ -36,6 +36,7 @@ from chorus.matching import bank
 from chorus.security import survivor_auth
 from chorus.security.policy import Actor, Role
 from chorus.store.base import utcnow
+from chorus.takedowns import deletion as takedowns
 
 DELETION_REQUESTED, DELETED = "deletion_requested", "deleted"
 HOUSEKEEPING = Actor(Role.SYSTEM, "housekeeping")
@@ -168,6 +169,7 @@ def delete_case_data(session: Session, keyring: KeyRing, reference: str, actor: 
     case.status, case.deletion_due_at = DELETED, None
     case.contact_sealed, case.contact_times, case.contact_channel = None, None, "portal"
     survivor_auth.forget(session, reference)
+    takedowns.forget_case(session, reference, by=actor)
 
 
 def carry_out_due(session: Session, keyring: KeyRing, now: datetime | None = None) -> list[str]:

@@ -15,6 +15,7 @@ from chorus.cli import match as match_cmd
 from chorus.cli import monitor as monitor_cmd
 from chorus.cli import serve as serve_cmd
 from chorus.cli import takedown as takedown_cmd
+from chorus.cli import takedown_notices as takedown_notices_cmd
 
 app = typer.Typer(
     name="chorus",
@@ -33,6 +34,7 @@ app.add_typer(bank_cmd.app, name="bank")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(evidence_cmd.app, name="evidence")
 app.add_typer(monitor_cmd.app, name="monitor")
+takedown_notices_cmd.register(takedown_cmd.app)
 app.add_typer(takedown_cmd.app, name="takedown")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -189,3 +189,55 @@ def progress_for_owner(session: Session, owner_id: str) -> Progress:
         last_found=max((r.first_seen for r in rows), default=None),
         last_removed=max(removed, default=None),
     )
+
+
+@dataclass(frozen=True)
+class SightingInfo:
+    """What other domains may know of a sighting: ids, state, the URLs that served it."""
+
+    public_id: str
+    case_ref: str
+    state: str
+    page_url: str
+    media_url: str
+    urls: tuple[tuple[str, str, str], ...]  # (role, url, state) for every URL re-checked
+    first_seen: datetime
+    removed_at: datetime | None
+    reappearance_of: str | None
+
+
+def _info(session: Session, row: Sighting) -> SightingInfo:
+    return SightingInfo(
+        public_id=row.public_id, case_ref=row.owner_id, state=row.state, page_url=row.page_url,
+        media_url=row.media_url, urls=tuple((u.role, u.url, u.state) for u in urls(session, row)),
+        first_seen=row.first_seen, removed_at=row.removed_at,
+        reappearance_of=row.reappearance_of,
+    )  # fmt: skip
+
+
+def find(session: Session, public_id: str) -> SightingInfo | None:
+    """One sighting by its public id (service for takedowns), or None."""
+    row = session.scalar(select(Sighting).where(Sighting.public_id == public_id))
+    return _info(session, row) if row is not None else None
+
+
+def states(session: Session, public_ids: Collection[str]) -> dict[str, tuple[str, datetime | None]]:
+    """(state, removed_at) of each sighting named: one query for many takedowns."""
+    if not public_ids:
+        return {}
+    rows = session.execute(
+        select(Sighting.public_id, Sighting.state, Sighting.removed_at).where(
+            Sighting.public_id.in_(list(public_ids))
+        )
+    ).all()
+    return {r.public_id: (r.state, r.removed_at) for r in rows}
+
+
+def reappearances(session: Session, of: Collection[str]) -> list[SightingInfo]:
+    """Sightings the monitor linked to one of ``of`` as its re-appearance, oldest first."""
+    if not of:
+        return []
+    rows = session.scalars(
+        select(Sighting).where(Sighting.reappearance_of.in_(list(of))).order_by(Sighting.id)
+    )
+    return [_info(session, row) for row in rows]

@@ -33,11 +33,14 @@ class Permission(StrEnum):
     MESSAGE_SURVIVOR = "cases:message:send"  # write to a survivor, read their replies
     VIEW_CONNECTIONS = "cases:connections:view"  # common connections within a series
     # --- end of the cases block ---------------------------------------------------------
+    MANAGE_TAKEDOWNS = "takedowns:notice:manage"
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.SURVIVOR: frozenset({Permission.ADD_CAPTURE}),
-    Role.CASEWORKER: frozenset({Permission.ADD_CAPTURE, Permission.SHRED_CASE_DATA}),
+    Role.CASEWORKER: frozenset(
+        {Permission.ADD_CAPTURE, Permission.SHRED_CASE_DATA, Permission.MANAGE_TAKEDOWNS}
+    ),
     # Captures may show intimate images: only investigators open or export them.
     Role.INVESTIGATOR: frozenset(
         {
@@ -48,9 +51,16 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.PARTNER: frozenset(),
-    Role.ADMIN: frozenset({Permission.VERIFY_LEDGER, Permission.SHRED_CASE_DATA}),
+    Role.ADMIN: frozenset(
+        {Permission.VERIFY_LEDGER, Permission.SHRED_CASE_DATA, Permission.MANAGE_TAKEDOWNS}
+    ),
     Role.SYSTEM: frozenset(
-        {Permission.ADD_CAPTURE, Permission.VERIFY_LEDGER, Permission.SHRED_CASE_DATA}
+        {
+            Permission.ADD_CAPTURE,
+            Permission.VERIFY_LEDGER,
+            Permission.SHRED_CASE_DATA,
+            Permission.MANAGE_TAKEDOWNS,
+        }
     ),
 }
 

@@ -30,6 +30,7 @@ from chorus.security.survivor_auth import SessionSigner
 from chorus.store import migrate
 from chorus.store.engine import make_engine, ping
 from chorus.store.session import session_factory, transaction
+from chorus.takedowns import tracking as takedown_tracking
 from chorus.web.api import admin as admin_api
 from chorus.web.api import matching as matching_api
 from chorus.web.api import survivor as survivor_api
@@ -81,6 +82,9 @@ STATUS = {
     errors.EvidenceShreddedError: 410,
     errors.CaptureTooLargeError: 413,
     errors.TimestampError: 502,
+    errors.NoticeIncompleteError: 422,
+    errors.SendError: 502,
+    errors.TakedownError: 422,
 }
 
 
@@ -114,11 +118,16 @@ def _jobs(sessions: sessionmaker[Session], settings: Settings, keyring: KeyRing)
         with transaction(sessions) as session:
             survivor_choices.carry_out_due(session, keyring)
 
+    def advance_takedowns() -> None:  # removals, re-notices, escalations, re-openings
+        takedown_tracking.run_due(sessions, keyring, settings)
+
     jobs: list[tuple[float, Callable[[], object], str]] = [
         (HOUSEKEEPING_INTERVAL_S, carry_out_deletions, "carry out requested deletions")
     ]
     if settings.evidence_sign_interval_s:
         jobs.append((settings.evidence_sign_interval_s, sign_tree_head, "sign the tree head"))
+    if settings.takedown_advance_interval_s:
+        jobs.append((settings.takedown_advance_interval_s, advance_takedowns, "advance takedowns"))
     return jobs
 
 

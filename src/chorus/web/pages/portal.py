@@ -20,6 +20,7 @@ from chorus.matching import bank
 from chorus.monitor import sightings
 from chorus.security import survivor_auth
 from chorus.security.survivor_auth import COOKIE
+from chorus.takedowns import progress as takedown_progress
 from chorus.web.api.deps import SessionDep
 from chorus.web.api.survivor import start_session
 from chorus.web.pages.register import NO_STORE, TEMPLATES
@@ -107,6 +108,7 @@ def home(request: Request, session: SessionDep) -> Response:
         reopen_asked=lifecycle.pending_reopen_request(session, reference),
         protected=bank.count_for_owner(session, reference),
         progress=sightings.progress_for_owner(session, reference),
+        removal=takedown_progress.removal_progress(session, reference),
     )
 
 
