@@ -148,3 +148,15 @@ class Series(Base):
     unit: Mapped[str | None] = mapped_column(String(120))
     officer: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SeriesMember(Base):
+    """A report's place in a series (a report belongs to one series at most)."""
+
+    __tablename__ = "case_series_members"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("case_series.id"), index=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("case_reports.id"), unique=True)
+    added_by: Mapped[str] = mapped_column(String(120))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,6 +14,7 @@ from chorus.cli import keys as keys_cmd
 from chorus.cli import match as match_cmd
 from chorus.cli import monitor as monitor_cmd
 from chorus.cli import serve as serve_cmd
+from chorus.cli import staff as staff_cmd
 
 app = typer.Typer(
     name="chorus",
@@ -32,6 +33,7 @@ app.add_typer(bank_cmd.app, name="bank")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(evidence_cmd.app, name="evidence")
 app.add_typer(monitor_cmd.app, name="monitor")
+app.add_typer(staff_cmd.app, name="staff")
 
 
 def _version(value: bool) -> None:
