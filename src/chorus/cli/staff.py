@@ -41,9 +41,14 @@ def add(
     password = _password(password_stdin)
     with errors_to_exit(2), transaction(sessions) as session:
         enrolled = staff_auth.add_staff(
-            session, KeyRing(settings), username, role=role, display_name=name, unit=unit,
+            session,
+            KeyRing(settings),
+            username,
+            role=role,
+            display_name=name,
+            unit=unit,
             password=password,
-        )  # fmt: skip
+        )
     typer.echo(enrolled.provisioning_uri)
     typer.echo(
         f"{enrolled.staff.username} ({enrolled.staff.role.value}) added. The address above "

@@ -67,8 +67,15 @@ class StaffInfo:
 
     @classmethod
     def of(cls, row: StaffMember) -> StaffInfo:
-        return cls(row.id, row.username, row.display_name, Role(row.role), row.unit,
-                   row.disabled_at is None, row.last_sign_in_at)  # fmt: skip
+        return cls(
+            row.id,
+            row.username,
+            row.display_name,
+            Role(row.role),
+            row.unit,
+            row.disabled_at is None,
+            row.last_sign_in_at,
+        )
 
     @property
     def actor(self) -> Actor:
@@ -107,9 +114,15 @@ def check_password(password: str) -> None:
 
 
 def add_staff(
-    session: Session, keys: DataKeys, username: str, *, role: str, display_name: str,
-    unit: str, password: str,
-) -> Enrolled:  # fmt: skip
+    session: Session,
+    keys: DataKeys,
+    username: str,
+    *,
+    role: str,
+    display_name: str,
+    unit: str,
+    password: str,
+) -> Enrolled:
     """Enrol a staff member; the answer's provisioning URI is the only copy of the secret."""
     username = username.strip().lower()
     if not _USERNAME.match(username):
@@ -127,10 +140,15 @@ def add_staff(
         raise StaffAccountError(f"There is already a staff account called {username}.")
     secret = pyotp.random_base32(length=32)
     row = StaffMember(
-        username=username, display_name=display_name.strip(), role=role, unit=unit.strip(),
-        password_hash=_HASHER.hash(password), totp_sealed=_seal(keys, session, username, secret),
-        totp_last_step=0, failures=0,
-    )  # fmt: skip
+        username=username,
+        display_name=display_name.strip(),
+        role=role,
+        unit=unit.strip(),
+        password_hash=_HASHER.hash(password),
+        totp_sealed=_seal(keys, session, username, secret),
+        totp_last_step=0,
+        failures=0,
+    )
     session.add(row)
     session.flush()
     uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
@@ -176,23 +194,23 @@ def _code_step(secret: str, code: str, after_step: int, now: datetime) -> int | 
     return found
 
 
-def sign_in(
-    session: Session, keys: DataKeys, username: str, password: str, code: str
-) -> StaffInfo:
+def sign_in(session: Session, keys: DataKeys, username: str, password: str, code: str) -> StaffInfo:
     """The staff member, if password and code are right and the account is usable."""
     now = utcnow()
     username = username.strip().lower()[:40]
     code = code.strip().replace(" ", "")
     row = session.scalar(select(StaffMember).where(StaffMember.username == username))
     try:
-        password_ok = _HASHER.verify(row.password_hash if row else _DUMMY_HASH, password[:200])
+        stored = row.password_hash if row else _DUMMY_HASH
+        password_ok: bool = _HASHER.verify(stored, password[:200])
     except (VerificationError, InvalidHashError):
         password_ok = False
     # The key is fetched whether or not the username exists, so timing does not tell.
     key = keys.data_key(session, TOTP_SCOPE)
     secret = _unseal(key, row) if row is not None else _DUMMY_TOTP
-    step = _code_step(secret, code if _CODE.match(code) else "------",
-                      row.totp_last_step if row else 0, now)  # fmt: skip
+    step = _code_step(
+        secret, code if _CODE.match(code) else "------", row.totp_last_step if row else 0, now
+    )
     if row is None:
         locked = _UNKNOWN.locked(username, now)
     else:

@@ -45,13 +45,15 @@ def upgrade() -> None:
         sa.Column("added_by", sa.String(120), nullable=False),
         sa.Column("added_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["series_id"], ["case_series.id"],
+            ["series_id"],
+            ["case_series.id"],
             name="fk_case_series_members_series_id_case_series",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
-            ["report_id"], ["case_reports.id"],
+            ["report_id"],
+            ["case_reports.id"],
             name="fk_case_series_members_report_id_case_reports",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_case_series_members"),
         sa.UniqueConstraint("report_id", name="uq_case_series_members_report_id"),
     )
