@@ -82,9 +82,12 @@ def test_every_wrong_part_gets_the_same_answer_and_codes_work_once(
     wrong_code = f"{(int(code) + 1) % 10**6:06d}"
     answers = set()
     with transaction(sessions) as session:
-        for username, password, attempt in [("a.khan", "wrong password!!", code),
-                                            ("a.khan", PASSWORD, wrong_code),
-                                            ("nobody", PASSWORD, code), ("a.khan", PASSWORD, "")]:
+        for username, password, attempt in [
+            ("a.khan", "wrong password!!", code),
+            ("a.khan", PASSWORD, wrong_code),
+            ("nobody", PASSWORD, code),
+            ("a.khan", PASSWORD, ""),
+        ]:
             with pytest.raises(SignInError) as caught:
                 staff_auth.sign_in(session, keyring, username, password, attempt)
             answers.add(caught.value.message)

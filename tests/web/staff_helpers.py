@@ -60,8 +60,8 @@ def csrf(html: str) -> str:
 
 def signed_in(base: str, username: str, secret: str, step_offset: int = 0) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=30)
-    answer = client.post("/staff/sign-in", data={"username": username, "password": PASSWORD,
-                                                 "code": code_for(secret, step_offset)})  # fmt: skip
+    form = {"username": username, "password": PASSWORD, "code": code_for(secret, step_offset)}
+    answer = client.post("/staff/sign-in", data=form)
     assert answer.status_code == 303, answer.text
     return client
 

@@ -112,7 +112,8 @@ def app_routes(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, s
     """Every (method, path) of the app, included routers and mounts too."""
     for route in routes:
         if hasattr(route, "original_router"):  # an included router (FastAPI >= 0.16x)
-            yield from app_routes(route.original_router.routes, prefix + route.include_context.prefix)
+            inner = prefix + route.include_context.prefix
+            yield from app_routes(route.original_router.routes, inner)
         elif getattr(route, "methods", None):
             for method in sorted(route.methods - {"HEAD"}):
                 yield method, prefix + route.path
@@ -151,8 +152,9 @@ def world(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         survivor = httpx.Client(base_url=base)
         filed = survivor.post("/api/v1/reports", json=BODIES[("POST", "/api/v1/reports")])
         ref = filed.json()["reference"]
-        token = survivor.post("/api/v1/survivor/session",
-                              json={"reference": ref, "pin": "620418"}).json()["csrf_token"]
+        token = survivor.post(
+            "/api/v1/survivor/session", json={"reference": ref, "pin": "620418"}
+        ).json()["csrf_token"]
         staff = {r: signed_in(base, f"{r}.one", s) for r, s in secrets.items()}
         tokens = {r: csrf(c.get("/staff").text) for r, c in staff.items()}
         # a confirmed link and a series, made by the caseworker, for the series routes
@@ -164,9 +166,15 @@ def world(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         engine = make_engine(database_url)
         case_ref = cw.get(f"/staff/reports/{reports[0]}").text.split("Case ")[1].split(" ")[0]
         with transaction(session_factory(engine)) as session:
-            capture = captures.store(session, KeyRing(settings), Actor(Role.SYSTEM, "monitor"),
-                                     case_ref=case_ref, kind="screenshot",
-                                     data=b"\x89PNG\r\n\x1a\n" + b"0" * 32, filename="s.png")
+            capture = captures.store(
+                session,
+                KeyRing(settings),
+                Actor(Role.SYSTEM, "monitor"),
+                case_ref=case_ref,
+                kind="screenshot",
+                data=b"\x89PNG\r\n\x1a\n" + b"0" * 32,
+                filename="s.png",
+            )
         engine.dispose()  # fmt: skip
         yield {
             "base": base, "settings": settings, "partner": key.token,
@@ -204,7 +212,7 @@ def request_as(world: dict[str, Any], role: str, method: str, path: str) -> http
 
 def test_every_route_lets_in_exactly_the_roles_in_the_table(world: dict[str, Any]) -> None:
     routes = set(app_routes(create_app(world["settings"]).routes))
-    assert routes - set(EXPECTED) == set(), "routes missing from EXPECTED: add them with their roles"
+    assert routes - set(EXPECTED) == set(), "routes not in EXPECTED: add them with their roles"
     assert set(EXPECTED) - routes == set(), "EXPECTED names routes the app no longer has"
     cases = [(method, path, role) for method, path in sorted(routes) for role in ROLES]
 

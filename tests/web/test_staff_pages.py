@@ -99,25 +99,35 @@ def test_a_caseworker_classifies_links_makes_a_series_and_assigns_it(
     assert "the same board thread (b/48213)" in page and "Photos of me, report 2" in page
     assert "<img" not in page
     token = csrf(page)
-    missing = http.post(f"/staff/reports/{reports[2]}/classify",
-                        data={"csrf_token": token, "codes": ["CMA90-1"], "reason": "x"})
+    missing = http.post(
+        f"/staff/reports/{reports[2]}/classify",
+        data={"csrf_token": token, "codes": ["CMA90-1"], "reason": "x"},
+    )
     assert missing.status_code == 422 and "primary code" in missing.text  # fmt: skip
-    no_reason = http.post(f"/staff/reports/{reports[2]}/classify",
-                          data={"csrf_token": token, "codes": ["SOA03-66B1"], "reason": " "})
+    no_reason = http.post(
+        f"/staff/reports/{reports[2]}/classify",
+        data={"csrf_token": token, "codes": ["SOA03-66B1"], "reason": " "},
+    )
     assert no_reason.status_code == 422  # fmt: skip
-    no_csrf = http.post(f"/staff/reports/{reports[2]}/classify",
-                        data={"codes": ["SOA03-66B1"], "reason": "Shared without consent"})
+    no_csrf = http.post(
+        f"/staff/reports/{reports[2]}/classify",
+        data={"codes": ["SOA03-66B1"], "reason": "Shared without consent"},
+    )
     assert no_csrf.status_code == 400  # fmt: skip
     engine = make_engine(url)
     with transaction(session_factory(engine)) as session:
         assert session.scalar(select(Classification.id)) is None  # nothing was recorded
-    done = http.post(f"/staff/reports/{reports[2]}/classify", data={
-        "csrf_token": token, "codes": ["SOA03-66B1"], "reason": "Shared without consent"})
+    done = http.post(
+        f"/staff/reports/{reports[2]}/classify",
+        data={"csrf_token": token, "codes": ["SOA03-66B1"], "reason": "Shared without consent"},
+    )
     assert done.status_code == 303
     assert reports[2] not in http.get("/staff").text.split("Series")[0]  # left the queue
     link_id = page.split('action="/staff/links/')[1].split("/")[0]
-    confirmed = http.post(f"/staff/links/{link_id}/decide", data={
-        "csrf_token": token, "decision": "confirm", "back": reports[2]})
+    confirmed = http.post(
+        f"/staff/links/{link_id}/decide",
+        data={"csrf_token": token, "decision": "confirm", "back": reports[2]},
+    )
     assert confirmed.status_code == 303
     page = http.get(f"/staff/reports/{reports[2]}").text
     assert "Make a series of these 2 reports" in page
@@ -131,12 +141,15 @@ def test_a_caseworker_classifies_links_makes_a_series_and_assigns_it(
     assert "Export evidence bundle" not in series
     series_id = series_url.rsplit("/", 1)[1]
     assert http.get(f"/staff/series/{series_id}/captures").status_code == 403
-    assigned = http.post(f"{series_url}/assign", data={
-        "csrf_token": token, "officer": "d.osei", "reason": "Online harms lead"})
+    assigned = http.post(
+        f"{series_url}/assign",
+        data={"csrf_token": token, "officer": "d.osei", "reason": "Online harms lead"},
+    )
     assert assigned.status_code == 303
     assert "assigned to <strong>D Osei</strong> (Online Harms Unit)" in http.get(series_url).text
-    wrong = http.post(f"{series_url}/assign", data={
-        "csrf_token": token, "officer": "a.khan", "reason": "x"})
+    wrong = http.post(
+        f"{series_url}/assign", data={"csrf_token": token, "officer": "a.khan", "reason": "x"}
+    )
     assert wrong.status_code == 422 and "not an active investigator" in wrong.text
     with transaction(session_factory(engine)) as session:
         row = session.scalar(select(Series))
@@ -166,10 +179,16 @@ def test_investigators_see_capture_records_open_with_a_reason_and_export(
     case_ref = page.split("Case ")[1].split(" ")[0]
     engine = make_engine(url)
     with transaction(session_factory(engine)) as session:
-        info = captures.store(session, KeyRing(server_settings(url, data)),
-                              Actor(Role.SYSTEM, "monitor"), case_ref=case_ref,
-                              kind="screenshot", data=b"\x89PNG\r\n\x1a\n" + b"0" * 64,
-                              filename="shot.png", source_url="https://board.example/b/1")
+        info = captures.store(
+            session,
+            KeyRing(server_settings(url, data)),
+            Actor(Role.SYSTEM, "monitor"),
+            case_ref=case_ref,
+            kind="screenshot",
+            data=b"\x89PNG\r\n\x1a\n" + b"0" * 64,
+            filename="shot.png",
+            source_url="https://board.example/b/1",
+        )
     engine.dispose()  # fmt: skip
     assert http.get(f"/staff/captures/{info.public_id}").status_code == 403
     officer = signed_in(base, "d.osei", inv)
@@ -182,8 +201,10 @@ def test_investigators_see_capture_records_open_with_a_reason_and_export(
     refused = officer.post(f"/staff/captures/{info.public_id}/open",
                            data={"csrf_token": token, "reason": ""})  # fmt: skip
     assert refused.status_code == 422 and actions(url).count("evidence:capture:viewed") == before
-    opened = officer.post(f"/staff/captures/{info.public_id}/open",
-                          data={"csrf_token": token, "reason": "Charging decision"})
+    opened = officer.post(
+        f"/staff/captures/{info.public_id}/open",
+        data={"csrf_token": token, "reason": "Charging decision"},
+    )
     assert opened.status_code == 200 and opened.content.startswith(b"\x89PNG")  # fmt: skip
     assert opened.headers["content-disposition"].startswith("attachment")
     assert actions(url).count("evidence:capture:viewed") == before + 1
