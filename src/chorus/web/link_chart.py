@@ -60,29 +60,58 @@ def _ring(n: int) -> float:
     return 0.0 if n == 1 else max(26.0, n * SPACING / (2 * math.pi))
 
 
+def _hub(group: list[str], degree: Counter[str]) -> str | None:
+    """The report most of a group links through (the first to cite a thread, say)."""
+    best = max(group, key=lambda n: (degree[n], n))
+    return best if len(group) >= 4 and degree[best] >= len(group) / 2 else None
+
+
+def _layout(
+    groups: list[tuple[str, list[str]]], degree: Counter[str]
+) -> tuple[dict[str, tuple[float, float]], list[tuple[float, float, float, str, int]]]:
+    """Dot positions, and each group's centre, ring radius, reason and size. A group's hub
+    sits in the middle of its ring, so its links read as the spokes of a wheel."""
+    hubs = [_hub(g, degree) for _, g in groups]
+    radii = [_ring(len(g) - (h is not None)) for (_, g), h in zip(groups, hubs, strict=True)]
+    widths = [2 * r + GAP for r in radii]
+    big = 0.0 if len(groups) == 1 else max(sum(widths) / (2 * math.pi), max(radii) + GAP)
+    pos: dict[str, tuple[float, float]] = {}
+    rings: list[tuple[float, float, float, str, int]] = []
+    angle = -math.pi / 2
+    for (reason, group), hub, radius, width in zip(groups, hubs, radii, widths, strict=True):
+        share = width / sum(widths) * 2 * math.pi
+        cx, cy = big * math.cos(angle + share / 2), big * math.sin(angle + share / 2)
+        angle += share
+        ring = [n for n in group if n != hub]
+        if hub is not None:
+            pos[hub] = (cx, cy)
+        for i, node in enumerate(ring):
+            t = 2 * math.pi * i / len(ring) - math.pi / 2
+            pos[node] = (cx + radius * math.cos(t), cy + radius * math.sin(t))
+        rings.append((cx, cy, radius, reason, len(group)))
+    return pos, rings
+
+
 def render(nodes: Sequence[str], members: set[str], edges: Sequence[Edge], title: str) -> str:
     """The chart as an SVG document (a string, every text escaped)."""
     groups = _groups(nodes, edges)
-    radii = [_ring(len(g)) for _, g in groups]
-    widths = [2 * r + GAP for r in radii]
-    big = 0.0 if len(groups) == 1 else max(sum(widths) / (2 * math.pi), max(radii) + GAP)
-    half = max(370.0, big + max(radii, default=0) + 90)
-    size = 2 * half
-    pos: dict[str, tuple[float, float]] = {}
-    captions: list[tuple[float, float, float, str, int]] = []
-    angle = -math.pi / 2
-    for (reason, group), radius, width in zip(groups, radii, widths, strict=True):
-        share = width / sum(widths) * 2 * math.pi
-        cx = half + big * math.cos(angle + share / 2)
-        cy = half + 40 + big * math.sin(angle + share / 2)
-        angle += share
-        for i, node in enumerate(group):
-            t = 2 * math.pi * i / len(group) - math.pi / 2
-            pos[node] = (cx + radius * math.cos(t), cy + radius * math.sin(t))
-        captions.append((cx, cy, radius, reason, len(group)))
+    degree: Counter[str] = Counter(n for e in edges for n in (e.a, e.b))
+    raw, rings = _layout(groups, degree)
+    # Fit the drawing: dots, and captions under each ring (up to ~170 px wide, 2 lines).
+    xs = [x for x, _ in raw.values()] + [cx + d for cx, _, _, _, _ in rings for d in (-170, 170)]
+    ys = [y for _, y in raw.values()] + [cy + r + 40 for cx, cy, r, _, _ in rings]
+    left, top = min(xs) - 30, min(ys) - 30
+    width = max(max(xs) - left + 30, 680.0)
+    left -= (width - (max(xs) - left + 30)) / 2  # centre a small drawing under the legend
+    height = max(ys) - top + 30 + 40
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return x - left, y - top + 40  # 40 px at the top for the legend
+
+    pos = {node: at(*xy) for node, xy in raw.items()}
     group_of = {node: reason for reason, group in groups for node in group}
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size:.0f} {size + 40:.0f}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'width="100%" role="img" aria-labelledby="chart-title chart-desc" class="link-chart">',
         f'<title id="chart-title">{escape(title)}</title>',
         f'<desc id="chart-desc">{len(nodes)} reports in {len(groups)} groups; '
@@ -91,6 +120,8 @@ def render(nodes: Sequence[str], members: set[str], edges: Sequence[Edge], title
         '<rect width="100%" height="100%" fill="#ffffff"/>',
         _legend(),
     ]
+    between: dict[tuple[str, str], set[str]] = defaultdict(set)
+    crossing: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for edge in edges:
         if edge.a not in pos or edge.b not in pos:
             continue
@@ -103,23 +134,29 @@ def render(nodes: Sequence[str], members: set[str], edges: Sequence[Edge], title
             f'y2="{y2:.1f}" stroke="{colour}" stroke-width="{2 if edge.confirmed else 1.2}"'
             f"{dash}><title>{tip}</title></line>"
         )
-        if group_of[edge.a] != group_of[edge.b]:  # between groups: say what links them
-            kinds = ", ".join(sorted({reason_kind(r) for r in edge.reasons}))
-            out.append(
-                f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2 - 3:.1f}" font-size="11" '
-                f'text-anchor="middle" fill="{colour}">{escape(kinds)}</text>'
-            )
-    for cx, cy, radius, reason, count in captions:
-        kind = reason_kind(reason) if reason != "not linked" else "not linked"
+        ga, gb = sorted((group_of[edge.a], group_of[edge.b]))
+        if ga != gb:
+            between[(ga, gb)].update(reason_kind(r) for r in edge.reasons)
+            crossing[(ga, gb)].append(((x1 + x2) / 2, (y1 + y2) / 2))
+    for pair, kinds in sorted(between.items()):  # once per pair of groups: what links them
+        mx = sum(x for x, _ in crossing[pair]) / len(crossing[pair])
+        my = sum(y for _, y in crossing[pair]) / len(crossing[pair])
+        count = len(crossing[pair])
+        text = f"{', '.join(sorted(kinds))} · {count} link{'s' if count != 1 else ''}"
         out.append(
-            f'<text x="{cx:.1f}" y="{cy - 4:.1f}" font-size="12" text-anchor="middle" '
-            f'font-weight="bold" fill="#111827">{escape(kind)} · {count} '
-            f"report{'s' if count != 1 else ''}</text>"
-            f'<text x="{cx:.1f}" y="{cy + 12:.1f}" font-size="10" text-anchor="middle" '
+            f'<text class="between" x="{mx:.1f}" y="{my:.1f}" font-size="11" '
+            f'text-anchor="middle" fill="#111827" paint-order="stroke" stroke="#ffffff" '
+            f'stroke-width="4">{escape(text)}</text>'
+        )
+    for cx, cy, radius, reason, count in rings:
+        x, y = at(cx, cy + radius + 22)
+        kind = reason_kind(reason) if reason != "not linked" else "not linked"
+        plural = "s" if count != 1 else ""
+        out.append(
+            f'<text class="group" x="{x:.1f}" y="{y:.1f}" font-size="12" text-anchor="middle" '
+            f'font-weight="bold" fill="#111827">{escape(kind)} · {count} report{plural}</text>'
+            f'<text x="{x:.1f}" y="{y + 14:.1f}" font-size="10" text-anchor="middle" '
             f'fill="#374151">{escape(_caption(reason))}</text>'
-            if radius
-            else f'<text x="{cx:.1f}" y="{cy + 22:.1f}" font-size="10" text-anchor="middle" '
-            f'fill="#374151">{escape(kind)}</text>'
         )
     for node in nodes:
         x, y = pos[node]
@@ -134,7 +171,7 @@ def render(nodes: Sequence[str], members: set[str], edges: Sequence[Edge], title
         )
         if len(nodes) < LABEL_ALL_BELOW:
             out.append(
-                f'<text x="{x + 8:.1f}" y="{y - 8:.1f}" font-size="10" fill="#111827">'
+                f'<text x="{x + 9:.1f}" y="{y + 4:.1f}" font-size="10" fill="#111827">'
                 f"{escape(node)}</text>"
             )
     out.append("</svg>")
