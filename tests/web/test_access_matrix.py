@@ -83,6 +83,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/sign-in"): ALL,
     ("POST", "/staff/sign-out"): STAFF,
     ("GET", "/staff"): STAFF,
+    ("GET", "/staff/accounts"): frozenset({ADMIN}),
+    ("POST", "/staff/accounts/{username}/disable"): frozenset({ADMIN}),
     ("GET", "/staff/reports/{report_id}"): CASEWORK,
     ("POST", "/staff/reports/{report_id}/classify"): frozenset({CASEWORKER}),
     ("POST", "/staff/links/{link_id}/decide"): frozenset({CASEWORKER}),
@@ -182,7 +184,7 @@ def world(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
             "staff": {r: (c.cookies["chorus_staff"], tokens[r]) for r, c in staff.items()},
             "params": {"report_id": reports[1], "link_id": str(link_id), "key_id": key.key_id,
                        "series_id": series.rsplit("/", 1)[1], "capture_id": capture.public_id,
-                       "entry_id": "be_0000000000000000"},
+                       "entry_id": "be_0000000000000000", "username": "nobody"},
         }  # fmt: skip
         for client in (survivor, *staff.values()):
             client.close()

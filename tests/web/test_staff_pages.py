@@ -214,3 +214,26 @@ def test_investigators_see_capture_records_open_with_a_reason_and_export(
     assert any(n.startswith("captures/") for n in names)
     assert "evidence:bundle:exported" in actions(url)
     assert series_id in bundle.headers["content-disposition"]
+
+
+def test_an_administrator_disables_an_account_and_its_session_ends(
+    server: tuple[str, str, Path],
+) -> None:
+    base, url, data = server
+    cw = add_staff(url, data, "a.khan", "caseworker")
+    admin = add_staff(url, data, "r.admin", "admin", unit="Operations")
+    caseworker = signed_in(base, "a.khan", cw)
+    assert caseworker.get("/staff/accounts").status_code == 403
+    ops = signed_in(base, "r.admin", admin)
+    home = ops.get("/staff").text
+    assert "New reports" not in home and "/staff/accounts" in home  # no casework for admins
+    listed = ops.get("/staff/accounts").text
+    assert "a.khan" in listed and "Disable a.khan" in listed and "Disable r.admin" not in listed
+    token = csrf(listed)
+    assert (
+        ops.post("/staff/accounts/r.admin/disable", data={"csrf_token": token}).status_code == 422
+    )
+    done = ops.post("/staff/accounts/a.khan/disable", data={"csrf_token": token})
+    assert done.status_code == 303
+    assert caseworker.get("/staff").headers["location"] == "/staff/sign-in"
+    assert "disabled" in ops.get("/staff/accounts").text

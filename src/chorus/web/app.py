@@ -39,6 +39,7 @@ from chorus.web.pages import portal as portal_page
 from chorus.web.pages import portal_choices as portal_choices_page
 from chorus.web.pages import register as register_page
 from chorus.web.pages import staff as staff_page
+from chorus.web.pages import staff_accounts as staff_accounts_page
 from chorus.web.pages import staff_reports as staff_reports_page
 from chorus.web.pages import staff_series as staff_series_page
 
@@ -182,6 +183,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(intake_page.router)
     app.include_router(portal_choices_page.router)
     app.include_router(staff_page.router)
+    app.include_router(staff_accounts_page.router)
     app.include_router(staff_reports_page.router)
     app.include_router(staff_series_page.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
