@@ -128,6 +128,7 @@ def require(actor: Actor, permission: Permission) -> None:
     """Raise AccessDeniedError unless ``actor``'s role grants ``permission``."""
     if not allowed(actor, permission):
         raise AccessDeniedError(
-            f"Your role ({actor.role.value}) does not let you {DOES[permission]} "
+            f"Your role ({actor.role.value}) does not let you "
+            f"{DOES.get(permission, 'do this')} "
             f"({permission.value}). If you need to, please ask an administrator."
         )
