@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from chorus.cases import series_work, worklist
+from chorus.cases import series_view, worklist
 from chorus.errors import AccessDeniedError, RateLimitedError, SessionError, SignInError
 from chorus.security import staff_auth
 from chorus.security.policy import Permission, allowed, require
@@ -157,7 +157,7 @@ def queue(request: Request, session: SessionDep) -> Response:
         else None
     )
     series = (
-        series_work.list_series(session, staff.actor)
+        series_view.list_series(session, staff.actor)
         if allowed(staff.actor, Permission.VIEW_SERIES)
         else None
     )

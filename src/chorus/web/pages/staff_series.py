@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from markupsafe import Markup
 from starlette.background import BackgroundTask
 
-from chorus.cases import series_work
+from chorus.cases import series_view, series_work
 from chorus.errors import CasesError, EvidenceError
 from chorus.evidence import captures, export
 from chorus.security.policy import Permission
@@ -37,7 +37,7 @@ def _series_page(
     **extra: object,
 ) -> Response:
     try:
-        view = series_work.series_view(session, staff.actor, series_id)
+        view = series_view.series_view(session, staff.actor, series_id)
     except CasesError as exc:
         return page(request, "staff_refused.html", staff, 404, message=exc.message)
     members = {m.report_id for m in view.members}
@@ -51,7 +51,7 @@ def _series_page(
         status,
         series=view,
         chart=Markup(chart),  # noqa: S704 (render escapes every text)
-        officers=series_work.officers(session),
+        officers=series_view.officers(session),
         **extra,
     )
 
@@ -92,7 +92,7 @@ def assign(
 def series_captures(request: Request, session: SessionDep, series_id: str) -> Response:
     try:
         staff = signed_in(request, session, Permission.LIST_CAPTURES)
-        listed = series_work.series_captures(session, staff.actor, series_id)
+        listed = series_view.series_captures(session, staff.actor, series_id)
     except Refused as refused:
         return refused.response
     except CasesError as exc:
