@@ -205,6 +205,12 @@ class Settings(BaseSettings):
         pattern=r"^https://",
         description="The neutral page 'Leave this page quickly' goes to.",
     )
+    staff_session_max_age_s: int = Field(
+        default=30 * 60,
+        ge=60,
+        le=12 * 3600,
+        description="How long a staff sign-in (password + TOTP) lasts before signing in again.",
+    )
 
     duty_contact_name: str | None = Field(
         default=None,

@@ -200,6 +200,12 @@ class SessionError(SecurityError):
     code = "session_required"
 
 
+class StaffAccountError(SecurityError):
+    """A staff account could not be made or changed (bad username, weak password, unknown)."""
+
+    code = "staff_account"
+
+
 class TakedownError(ChorusError):
     """A takedown step was refused: discovery, a notice, a send or a state change."""
 

@@ -154,14 +154,13 @@ class Series(Base):
 
 
 class SeriesMember(Base):
-    """A report in a series (kept when the series is formed)."""
+    """A report's place in a series (a report belongs to one series at most)."""
 
     __tablename__ = "case_series_members"
-    __table_args__ = (UniqueConstraint("series_id", "report_id", name="uq_case_series_members"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     series_id: Mapped[int] = mapped_column(ForeignKey("case_series.id"), index=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("case_reports.id"), index=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("case_reports.id"), unique=True)
     added_by: Mapped[str] = mapped_column(String(120))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

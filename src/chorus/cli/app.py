@@ -14,6 +14,7 @@ from chorus.cli import keys as keys_cmd
 from chorus.cli import match as match_cmd
 from chorus.cli import monitor as monitor_cmd
 from chorus.cli import serve as serve_cmd
+from chorus.cli import staff as staff_cmd
 from chorus.cli import takedown as takedown_cmd
 from chorus.cli import takedown_notices as takedown_notices_cmd
 
@@ -36,6 +37,7 @@ app.add_typer(evidence_cmd.app, name="evidence")
 app.add_typer(monitor_cmd.app, name="monitor")
 takedown_notices_cmd.register(takedown_cmd.app)
 app.add_typer(takedown_cmd.app, name="takedown")
+app.add_typer(staff_cmd.app, name="staff")
 
 
 def _version(value: bool) -> None:

@@ -196,6 +196,12 @@ def read(
     return CaptureInfo.of(row), data
 
 
+def describe(session: Session, actor: Actor, public_id: str) -> CaptureInfo:
+    """A capture's record (URL, time, size, SHA-256), never its content."""
+    require(actor, Permission.LIST_CAPTURES)
+    return CaptureInfo.of(_row(session, public_id))
+
+
 def for_cases(session: Session, case_refs: list[str]) -> list[CaptureInfo]:
     scopes = [case_scope(ref) for ref in case_refs]
     rows = session.scalars(

@@ -19,6 +19,7 @@ class EventTag(StrEnum):
     LINK_REJECTED = "cases:link:rejected"
     SERIES_MEMBER_ADDED = "cases:series:member_added"
     SERIES_MEMBER_REMOVED = "cases:series:member_removed"
+    SERIES_ASSIGNED = "cases:series:assigned"
     CASE_DATA_DELETED = "cases:case:data_deleted"
     CASE_OWN_DETAILS_SEEN = "cases:case:own_details_seen"
     CASE_CHOICES_UPDATED = "cases:case:choices_updated"

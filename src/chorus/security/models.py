@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chorus.store.base import Base, BigId, UTCDateTime, utcnow
@@ -35,4 +35,29 @@ class SurvivorCredential(Base):
     pin_hash: Mapped[str] = mapped_column(String(200))
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffMember(Base):
+    """A caseworker, investigator or administrator who signs in with password + TOTP.
+
+    The password is kept as an argon2id hash; the TOTP secret is sealed (AES-GCM) with a
+    data key wrapped by the evidence master key and is never shown after enrolment.
+    """
+
+    __tablename__ = "staff_members"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    unit: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The last TOTP time step accepted, so a code cannot be used twice.
+    totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -26,6 +26,7 @@ from chorus.matching.lookup import BankIndex
 from chorus.matching.quarantine import QuarantinePolicy
 from chorus.monitor.runner import BackgroundMonitor
 from chorus.security.api_keys import RateLimiter
+from chorus.security.staff_auth import StaffSessionSigner
 from chorus.security.survivor_auth import SessionSigner
 from chorus.store import migrate
 from chorus.store.engine import make_engine, ping
@@ -39,6 +40,10 @@ from chorus.web.pages import portal as portal_page
 from chorus.web.pages import portal_choices as portal_choices_page
 from chorus.web.pages import portal_messages as portal_messages_page
 from chorus.web.pages import register as register_page
+from chorus.web.pages import staff as staff_page
+from chorus.web.pages import staff_accounts as staff_accounts_page
+from chorus.web.pages import staff_reports as staff_reports_page
+from chorus.web.pages import staff_series as staff_series_page
 
 HOUSEKEEPING_INTERVAL_S = 600
 #: Page assets (the browser fingerprinting scripts among them), served by Chorus itself.
@@ -76,6 +81,7 @@ STATUS = {
     errors.AccessDeniedError: 403,
     errors.SignInError: 401,
     errors.SessionError: 401,
+    errors.StaffAccountError: 422,
     errors.CasesError: 422,
     errors.CaseStateError: 409,
     errors.CaptureNotFoundError: 404,
@@ -173,7 +179,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.sessions = sessions
     app.state.rate_limiter = RateLimiter()
     app.state.keyring = keyring = KeyRing(settings)
-    app.state.session_signer = SessionSigner(settings.effective_secret_key)
+    secret = settings.effective_secret_key  # read once: in development it is made per process
+    app.state.session_signer = SessionSigner(secret)
+    app.state.staff_signer = StaffSessionSigner(secret, settings.staff_session_max_age_s)
     app.state.quarantine_policy = QuarantinePolicy(
         max_distinct_items=settings.quarantine_threshold,
         window=timedelta(seconds=settings.quarantine_window_s),
@@ -186,6 +194,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(intake_page.router)
     app.include_router(portal_choices_page.router)
     app.include_router(portal_messages_page.router)
+    app.include_router(staff_page.router)
+    app.include_router(staff_accounts_page.router)
+    app.include_router(staff_reports_page.router)
+    app.include_router(staff_series_page.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")

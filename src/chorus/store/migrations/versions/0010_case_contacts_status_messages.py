@@ -36,10 +36,11 @@ def upgrade() -> None:
         _fk("case_series_members", "series_id", "case_series"),
         _fk("case_series_members", "report_id", "case_reports"),
         sa.PrimaryKeyConstraint("id", name="pk_case_series_members"),
-        sa.UniqueConstraint("series_id", "report_id", name="uq_case_series_members"),
+        sa.UniqueConstraint(
+            "report_id", name="uq_case_series_members_report_id"
+        ),  # one series at most
     )
     op.create_index("ix_case_series_members_series_id", "case_series_members", ["series_id"])
-    op.create_index("ix_case_series_members_report_id", "case_series_members", ["report_id"])
     op.create_table(
         "case_contacts",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
