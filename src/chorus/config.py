@@ -311,9 +311,7 @@ class Settings(BaseSettings):
             "survivors' notes wait and the case page says so)."
         ),
     )
-    smtp_port: int = Field(
-        default=587, ge=1, le=65535, description="Port of the mail server."
-    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Port of the mail server.")
     smtp_tls: Literal["starttls", "tls", "none"] = Field(
         default="starttls",
         description=(

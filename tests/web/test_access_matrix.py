@@ -30,7 +30,14 @@ from chorus.store.engine import make_engine
 from chorus.store.session import session_factory, transaction
 from chorus.web.app import create_app
 from tests.web.server import running_server
-from tests.web.staff_helpers import add_staff, csrf, file_reports, server_settings, signed_in
+from tests.web.staff_helpers import (
+    add_staff,
+    case_reference,
+    csrf,
+    file_reports,
+    server_settings,
+    signed_in,
+)
 
 ANON, SURVIVOR, PARTNER = "anonymous", "survivor", "partner"
 CASEWORKER, INVESTIGATOR, ADMIN = "caseworker", "investigator", "admin"
@@ -169,7 +176,7 @@ def world(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         series = cw.post(f"/staff/reports/{reports[0]}/series",
                          data={"csrf_token": tokens[CASEWORKER]}).headers["location"]  # fmt: skip
         engine = make_engine(database_url)
-        case_ref = cw.get(f"/staff/reports/{reports[0]}").text.split("Case ")[1].split(" ")[0]
+        case_ref = case_reference(cw.get(f"/staff/reports/{reports[0]}").text)
         with transaction(session_factory(engine)) as session:
             capture = captures.store(
                 session,

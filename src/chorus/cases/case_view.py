@@ -98,9 +98,7 @@ def waiting_cases(session: Session, actor: Actor) -> list[WaitingCase]:
     then survivors waiting for a call."""
     require(actor, Permission.MANAGE_CASE)
     last = (
-        select(func.max(CaseStatusChange.id))
-        .group_by(CaseStatusChange.case_id)
-        .scalar_subquery()
+        select(func.max(CaseStatusChange.id)).group_by(CaseStatusChange.case_id).scalar_subquery()
     )
     reopen = dict(
         session.execute(
