@@ -105,6 +105,14 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/captures/{capture_id}"): frozenset({INVESTIGATOR}),
     ("POST", "/staff/captures/{capture_id}/open"): frozenset({INVESTIGATOR}),
     ("POST", "/staff/series/{series_id}/export"): frozenset({INVESTIGATOR}),
+    ("GET", "/staff/cases"): frozenset({CASEWORKER}),
+    ("GET", "/staff/cases/{reference}"): frozenset({CASEWORKER}),
+    ("POST", "/staff/cases/{reference}/contact"): frozenset({CASEWORKER}),
+    ("POST", "/staff/cases/{reference}/close"): frozenset({CASEWORKER}),
+    ("POST", "/staff/cases/{reference}/transfer"): frozenset({CASEWORKER}),
+    ("POST", "/staff/cases/{reference}/reopen"): frozenset({CASEWORKER}),
+    ("POST", "/staff/cases/{reference}/messages"): frozenset({CASEWORKER}),
+    ("POST", "/staff/cases/{reference}/notes/{note_id}/called"): frozenset({CASEWORKER}),
 }
 SIGN_IN_ROUTES = {("POST", "/api/v1/survivor/session"), ("POST", "/portal/sign-in"),
                   ("POST", "/staff/sign-in")}  # fmt: skip
@@ -194,7 +202,8 @@ def world(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
             "staff": {r: (c.cookies["chorus_staff"], tokens[r]) for r, c in staff.items()},
             "params": {"report_id": reports[1], "link_id": str(link_id), "key_id": key.key_id,
                        "series_id": series.rsplit("/", 1)[1], "capture_id": capture.public_id,
-                       "entry_id": "be_0000000000000000", "username": "nobody"},
+                       "entry_id": "be_0000000000000000", "username": "nobody",
+                       "reference": case_ref, "note_id": "999999"},
         }  # fmt: skip
         for client in (survivor, *staff.values()):
             client.close()
