@@ -9,6 +9,7 @@ the same page with what was typed still in the form.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -58,8 +59,8 @@ def find_case(request: Request, session: SessionDep, reference: str = "") -> Res
         staff = signed_in(request, session, Permission.MANAGE_CASE)
     except Refused as refused:
         return refused.response
-    ref = reference.strip().upper()[:30]
-    if not ref:
+    ref = reference.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9-]{1,30}", ref):
         message = "Please type the case reference (it looks like CH-XXXX-XXXX)."
         return page(request, "staff_refused.html", staff, 422, message=message)
     return RedirectResponse(f"/staff/cases/{ref}", status_code=303)
