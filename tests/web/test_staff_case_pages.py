@@ -90,6 +90,7 @@ def test_contact_messages_close_and_reopen_from_the_case_page(
     assert "The duty caseworker" in html and "Please assign a named person" in html
     assert "Is there any news?" in html and "<strong>new</strong>" in html
     assert "No case details they have not already seen" in html  # guidance beside the form
+    assert "Email notes are not set up on this server" in html  # no CHORUS_SMTP_HOST here
     assert "<img" not in html
     assert "<strong>new</strong>" not in cw.get(f"/staff/cases/{ref}").text  # read now
     assert "Survivors waiting for you (0)" in cw.get("/staff").text
@@ -156,6 +157,8 @@ def test_contact_messages_close_and_reopen_from_the_case_page(
     assert reopened.status_code == 303
     html = cw.get(f"/staff/cases/{ref}").text
     assert "Status: <strong>open</strong>" in html and "asked for this case to be" not in html
+    twice = cw.post(f"/staff/cases/{ref}/reopen", data={"csrf_token": token, "reason": "again"})
+    assert twice.status_code == 422 and "Only a closed case" in _alert(twice.text)
     same_unit = cw.post(
         f"/staff/cases/{ref}/transfer",
         data={"csrf_token": token, "reason": "Closer to home", **PRIYA},
@@ -200,6 +203,30 @@ def test_survivors_who_chose_phone_wait_for_a_call_the_caseworker_records(
     assert again.status_code == 422 and "already recorded" in _alert(again.text)
     assert "waiting for a call" not in cw.get("/staff").text
     assert "cases:note:delivered" in _actions(sessions)
+
+
+def test_a_case_whose_survivor_asked_for_deletion_cannot_be_changed(
+    server: str, database_url: str, tmp_path: Path, sessions: sessionmaker[Session],
+    keyring: KeyRing,
+) -> None:  # fmt: skip
+    ref = _file(sessions, keyring, ContactChoices())
+    survivor, survivor_csrf = _survivor(server, ref)
+    asked = survivor.post(
+        "/portal/data/delete", data={"csrf_token": survivor_csrf, "confirm": "yes"}
+    )
+    assert asked.status_code == 200
+    cw = signed_in(server, "e.ellis", add_staff(database_url, tmp_path, "e.ellis", "caseworker"))
+    html = cw.get(f"/staff/cases/{ref}").text
+    assert "asked for their data to be deleted" in html
+    assert "Send message" not in html and "Close the case" not in html
+    token = csrf(html)
+    refused = cw.post(f"/staff/cases/{ref}/messages", data={"csrf_token": token, "text": "Hi"})
+    assert refused.status_code == 422 and "asked for their data to be deleted" in _alert(
+        refused.text
+    )
+    close = {"csrf_token": token, "reason": "Done", **SAM}
+    assert cw.post(f"/staff/cases/{ref}/close", data=close).status_code == 422
+    assert "cases:case:closed" not in _actions(sessions)
 
 
 def test_common_connections_for_investigators_counts_only_and_recorded(
