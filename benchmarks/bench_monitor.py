@@ -195,6 +195,9 @@ def main() -> None:
     rate, peer, samples, cached = throughput(photos, args.posts, args.media_side or None)
     warm = [s for s in samples if s[0] >= 25_000] or samples[len(samples) // 2 :] or samples
     rss = [mb for _, mb in warm]
+    latency_cell = (
+        f"{statistics.median(lat):.1f} / {max(lat):.1f} s" if lat else "not run (--latency-runs 0)"
+    )
     media = f"scaled to {args.media_side} px" if args.media_side else "the photos as they are"
     body = f"""## Site monitor ({now()})
 
@@ -204,10 +207,11 @@ shares it). Local 4chan-format board; throughput and memory with media {media}.
 
 | measure | result | target |
 | --- | --- | --- |
-| post -> sighting, 1 request/s per host, thread refresh 10 s (median / max of {len(lat)}) | {statistics.median(lat):.1f} / {max(lat):.1f} s | <= 60 s |
+| post -> sighting, 1 request/s per host, thread refresh 10 s (median / max of {len(lat)}) | {latency_cell} | <= 60 s |
 | media fetched + fingerprinted + looked up | {rate:.1f} /s | |
 | peer: fingerprinting the same JPEGs alone (fast path, in process) | {peer:.1f} /s (monitor = {rate / peer:.2f}x) | |
 | RSS from post 25,000 on, of {args.posts:,} (min / max, {len(rss)} samples every 2 s) | {min(rss):.0f} / {max(rss):.0f} MB | flat |
+| RSS at the first sample of that stretch (post {warm[0][0]:,}) / at the end (post {samples[-1][0]:,}) | {warm[0][1]:.0f} / {samples[-1][1]:.0f} MB | flat |
 | RSS growth in that stretch (least squares) | {slope_mb_per_10k(warm):+.1f} MB per 10,000 posts | ~0 |
 | lookups remembered at the end (CHORUS_MONITOR_SEEN_CACHE) | {cached:,} | bounded |
 """  # noqa: E501
