@@ -188,11 +188,14 @@ def main() -> None:
         help="scale the board's media to this many pixels (0: as they are)",
     )
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--samples", type=Path, help="also write every (posts, RSS MB) sample here")
     args = parser.parse_args()
     core = pin_to_one_core()
     photos = sorted(PHOTOS.glob("*.jpg"))
     lat = latency(photos, args.latency_runs)
     rate, peer, samples, cached = throughput(photos, args.posts, args.media_side or None)
+    if args.samples:
+        args.samples.write_text("".join(f"{n},{mb:.1f}\n" for n, mb in samples))
     warm = [s for s in samples if s[0] >= 25_000] or samples[len(samples) // 2 :] or samples
     rss = [mb for _, mb in warm]
     latency_cell = (
