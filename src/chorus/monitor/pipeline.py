@@ -50,6 +50,7 @@ class RunReport:
     targets: int = 0
     media: int = 0
     sightings: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # of those, held for review (robust only)
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
@@ -202,10 +203,17 @@ class Monitor:
                         recheck_after_s=self.settings.monitor_recheck_interval_s,
                         max_capture_bytes=self.settings.evidence_max_capture_bytes,
                     )  # fmt: skip
-                    if done.new or done.reappeared:
-                        report.sightings.append(done.sighting.public_id)
+                    if not (done.new or done.reappeared or done.confirmed):
+                        continue
+                    report.sightings.append(done.sighting.public_id)
+                    text = f"{ref.text}\n{ref.context}"
+                    if done.held:  # kinds kept, alert raised only if a caseworker confirms
+                        kinds = alerts.own_details_in(session, match.owner_id, text)
+                        done.sighting.held_details = kinds or done.sighting.held_details
+                        report.held.append(done.sighting.public_id)
+                    elif done.new or done.reappeared:
                         alerts.check_own_details(
-                            session, self.keyring, match.owner_id, f"{ref.text}\n{ref.context}",
+                            session, self.keyring, match.owner_id, text,
                             sighting=done.sighting.public_id, by=sightings.MONITOR.label,
                         )  # fmt: skip
         except ChorusError as exc:

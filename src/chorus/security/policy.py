@@ -28,11 +28,20 @@ class Permission(StrEnum):
     EXPORT_EVIDENCE = "evidence:bundle:export"
     VERIFY_LEDGER = "evidence:ledger:verify"
     SHRED_CASE_DATA = "evidence:case:shred"
+    DISCARD_CAPTURE = "evidence:capture:discard"  # a capture of a copy found to be no match
+    REVIEW_SIGHTING = "monitor:sighting:review"  # confirm or reject a robust-only match
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.SURVIVOR: frozenset({Permission.ADD_CAPTURE}),
-    Role.CASEWORKER: frozenset({Permission.ADD_CAPTURE, Permission.SHRED_CASE_DATA}),
+    Role.CASEWORKER: frozenset(
+        {
+            Permission.ADD_CAPTURE,
+            Permission.SHRED_CASE_DATA,
+            Permission.REVIEW_SIGHTING,
+            Permission.DISCARD_CAPTURE,
+        }
+    ),
     # Captures may show intimate images: only investigators open or export them.
     Role.INVESTIGATOR: frozenset(
         {
@@ -40,6 +49,8 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_CAPTURE,
             Permission.EXPORT_EVIDENCE,
             Permission.VERIFY_LEDGER,
+            Permission.REVIEW_SIGHTING,
+            Permission.DISCARD_CAPTURE,
         }
     ),
     Role.PARTNER: frozenset(),

@@ -79,6 +79,8 @@ STATUS = {
     errors.EvidenceShreddedError: 410,
     errors.CaptureTooLargeError: 413,
     errors.TimestampError: 502,
+    errors.SightingReviewError: 409,
+    errors.SightingHeldError: 409,
 }
 
 
