@@ -32,6 +32,7 @@ from chorus.matching.lookup import BankIndex
 from chorus.monitor import sightings, sniff, targets
 from chorus.monitor.fetch import Fetched, Fetcher, FetchPolicy
 from chorus.monitor.models import MonitorCounter, MonitorTarget, Sighting
+from chorus.monitor.politeness import HostSlots
 from chorus.monitor.sources import KINDS, HtmlPage
 from chorus.monitor.sources.base import MediaRef
 from chorus.store.session import transaction
@@ -73,7 +74,9 @@ class Monitor:
         self.settings = settings
         self.worker = worker or f"monitor-{os.getpid()}"
         self.keyring = KeyRing(settings)
-        self.fetcher = Fetcher(fetch_policy(settings))
+        policy = fetch_policy(settings)
+        slots = HostSlots(sessions, lease_s=policy.timeout_s + 10)  # longer than any request
+        self.fetcher = Fetcher(policy, shared=slots)
         self.index = BankIndex(radius=settings.match_radius)
         self.pool = HashingPool(1, limits=settings.fingerprint_limits())
         self._seen: OrderedDict[str, _Seen] = OrderedDict()  # media URL -> its lookups
