@@ -69,17 +69,10 @@ def record(
             return Recorded(existing, new=False, reappeared=False)
         confirmed = existing.review == review.HELD and not match.robust_only
         if confirmed:
-            was = f"{existing.signal_type} at distance {existing.distance}"
+            was = f"{existing.signal_type} at {existing.distance}"
             existing.signal_type, existing.distance = match.signal_type, match.distance
-            review.settle_confirmed(
-                session,
-                keyring,
-                existing,
-                MONITOR.label,
-                f"also matched by {match.signal_type} at distance {match.distance} "
-                f"(held after {was})",
-                automatic=True,
-            )
+            why = f"also matched by {match.signal_type} at distance {match.distance} (held: {was})"
+            review.settle_confirmed(session, keyring, existing, MONITOR.label, why, automatic=True)
         tracked = {(row.role, row.url) for row in urls(session, existing)}
         for role, url in ref.urls.items():  # a thumbnail or page found later is checked too
             if (role, url) not in tracked:
@@ -203,14 +196,11 @@ def apply_recheck(
     if rows and all(row.state == REMOVED for row in rows):
         sighting.state, sighting.removed_at = REMOVED, now
         ledger.append(
-            session,
-            EventTag.REMOVAL_VERIFIED,
-            MONITOR.label,
+            session, EventTag.REMOVAL_VERIFIED, MONITOR.label,
             {"case": sighting.owner_id, "sighting": sighting.public_id},
             {"checked": {row.role: row.last_status for row in rows}},
-            scope=captures.case_scope(sighting.owner_id),
-            keyring=keyring,
-        )
+            scope=captures.case_scope(sighting.owner_id), keyring=keyring,
+        )  # fmt: skip
         return True
     sighting.last_seen = now
     return False
