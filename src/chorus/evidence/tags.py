@@ -41,6 +41,9 @@ class EventTag(StrEnum):
     SIGHTING_RECORDED = "monitor:sighting:recorded"
     REMOVAL_VERIFIED = "monitor:sighting:removal_verified"
     SIGHTING_REAPPEARED = "monitor:sighting:reappeared"
+    SIGHTING_HELD = "monitor:sighting:held_for_review"
+    SIGHTING_CONFIRMED = "monitor:sighting:confirmed"
+    SIGHTING_REJECTED = "monitor:sighting:rejected"
     # takedowns
     NOTICE_DRAFTED = "takedowns:notice:drafted"
     NOTICE_SENT = "takedowns:notice:sent"
@@ -57,5 +60,6 @@ class EventTag(StrEnum):
     # evidence
     CAPTURE_STORED = "evidence:capture:stored"
     CAPTURE_VIEWED = "evidence:capture:viewed"
+    CAPTURE_DISCARDED = "evidence:capture:discarded"
     BUNDLE_EXPORTED = "evidence:bundle:exported"
     SIGNING_KEY_ROTATED = "evidence:signing_key:rotated"

@@ -107,14 +107,12 @@ def open_takedown(
 ) -> Takedown:
     """A takedown for one sighting (one copy location); the same sighting is refused twice."""
     require(by, Permission.MANAGE_TAKEDOWNS)
-    info = sightings.find(session, sighting_id)
-    if info is None:
-        raise TakedownError(f"No sighting has the id {sighting_id}.")
+    info = sightings.for_takedown(session, sighting_id)  # held or rejected: refused
     if session.scalar(select(Takedown.id).where(Takedown.sighting == sighting_id)):
         raise TakedownError(f"Sighting {sighting_id} already has a takedown.")
     takedown = Takedown(
         public_id=new_id("TD"),
-        case_ref=info.case_ref,
+        case_ref=info.case,
         sighting=sighting_id,
         state=states.OPEN,
         candidates=[notices.recipient_snapshot(r) for r in candidates],

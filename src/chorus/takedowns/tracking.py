@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chorus.config import Settings
-from chorus.errors import ChorusError
+from chorus.errors import ChorusError, SightingHeldError
 from chorus.evidence.keys import KeyRing
 from chorus.evidence.tags import EventTag
 from chorus.monitor import sightings
@@ -149,6 +149,10 @@ def _new_locations(
             continue
         earlier = by_sighting[info.reappearance_of or ""]
         if earlier.state == states.CLOSED:  # the survivor's data was deleted: not followed
+            continue
+        try:
+            sightings.for_takedown(session, info.public_id)
+        except SightingHeldError:  # a possible match awaiting review: followed once confirmed
             continue
         candidates = [notices.recipient_from(c) for c in earlier.candidates]
         if discover is not None:

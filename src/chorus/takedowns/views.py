@@ -16,7 +16,7 @@ from chorus.takedowns.recipient import Recipient
 _URL_ORDER = {"page": 0, "media": 1, "thumbnail": 2, "api": 3}
 
 
-def copy_urls(info: sightings.SightingInfo) -> list[str]:
+def copy_urls(info: sightings.SightingView) -> list[str]:
     """Every address that served the copy: page first, then the file, thumbnail, JSON."""
     ordered = sorted(info.urls, key=lambda u: _URL_ORDER.get(u[0], 9))
     return list(dict.fromkeys([info.page_url] + [url for _role, url, _state in ordered]))

@@ -91,6 +91,8 @@ STATUS = {
     errors.NoticeIncompleteError: 422,
     errors.SendError: 502,
     errors.TakedownError: 422,
+    errors.SightingReviewError: 409,
+    errors.SightingHeldError: 409,
 }
 
 
