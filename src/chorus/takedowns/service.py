@@ -107,6 +107,8 @@ def open_takedown(
 ) -> Takedown:
     """A takedown for one sighting (one copy location); the same sighting is refused twice."""
     require(by, Permission.MANAGE_TAKEDOWNS)
+    if sightings.find(session, sighting_id) is None:
+        raise TakedownError(f"No sighting has the id {sighting_id}.")
     info = sightings.for_takedown(session, sighting_id)  # held or rejected: refused
     if session.scalar(select(Takedown.id).where(Takedown.sighting == sighting_id)):
         raise TakedownError(f"Sighting {sighting_id} already has a takedown.")
