@@ -22,4 +22,4 @@ def test_downgrade_and_upgrade_again(engine: Engine) -> None:
     assert "ledger_entries" not in inspect(engine).get_table_names()
     migrate.upgrade(engine)
     assert "ledger_entries" in inspect(engine).get_table_names()
-    assert migrate.current(engine) == "0012"
+    assert migrate.current(engine) == "0015"

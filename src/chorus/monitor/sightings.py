@@ -221,6 +221,15 @@ def find(session: Session, public_id: str) -> SightingInfo | None:
     return _info(session, row) if row is not None else None
 
 
+def for_owner(session: Session, owner_id: str) -> list[SightingInfo]:
+    """Every copy found of one owner's (a case's) images, oldest first (service for the
+    caseworker's takedown pages: addresses and states, never the image)."""
+    rows = session.scalars(
+        select(Sighting).where(Sighting.owner_id == owner_id).order_by(Sighting.id)
+    )
+    return [_info(session, row) for row in rows]
+
+
 def states(session: Session, public_ids: Collection[str]) -> dict[str, tuple[str, datetime | None]]:
     """(state, removed_at) of each sighting named: one query for many takedowns."""
     if not public_ids:
