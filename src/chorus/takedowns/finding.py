@@ -29,7 +29,7 @@ from chorus.errors import ChorusError, TakedownError
 from chorus.evidence.tags import EventTag
 from chorus.monitor import sightings
 from chorus.security.policy import Actor, Permission, require
-from chorus.takedowns import notices, service, states
+from chorus.takedowns import notices, search_engines, service, states
 from chorus.takedowns.discovery import Discoverer, DiscoveryResult, ordered
 from chorus.takedowns.models import Takedown, TakedownDiscovery
 from chorus.takedowns.recipient import Recipient
@@ -203,3 +203,29 @@ def look_up_copies(
         if discoverer is None:
             own.close()
     return found
+
+
+def delisting_for(
+    session: Session,
+    takedown_id: str,
+    country: str,
+    *,
+    results_urls: Sequence[str] = (),
+    minor_may_be_involved: bool = False,
+) -> list[search_engines.DelistingPack]:
+    """Google's and Bing's delisting packs for the takedown's copy: its page addresses and
+    image addresses (full file and thumbnail). DiscoveryError, with the child-protection
+    route, where the person shown may have been under 18."""
+    takedown = service.takedown_row(session, takedown_id)
+    info = sightings.find(session, takedown.sighting)
+    if info is None:
+        raise TakedownError(f"The sighting of takedown {takedown_id} no longer exists.")
+    pages = [info.page_url] + [u for role, u, _s in info.urls if role == "page"]
+    images = [u for role, u, _s in info.urls if role in ("media", "thumbnail")]
+    return search_engines.delisting_packs(
+        list(dict.fromkeys(pages)),
+        images or [info.media_url],
+        country,
+        results_urls=[u for u in results_urls if u.strip()],
+        minor_may_be_involved=minor_may_be_involved,
+    )
