@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from chorus.evidence.keys import KeyRing
 from chorus.evidence.warc import Exchange, build_warc
 from chorus.matching.identify import EntryMatch
@@ -55,23 +57,30 @@ def lab_server(database_url: str, data_dir: Path, lab: Lab, smtp_port: int) -> I
         yield base
 
 
+def copy_in(
+    session: Session, keyring: KeyRing, case: str, page_url: str, media_url: str,
+    n: int = 1, entry: str | None = None,
+) -> str:  # fmt: skip
+    """A sighting recorded through the monitor's own service (as a board check would)."""
+    ref = MediaRef(
+        url=media_url, page_url=page_url, thumbnail_url=media_url.replace(".jpg", "s.jpg"),
+        post_id=str(n), thread=f"b/{n}",
+    )  # fmt: skip
+    page = Exchange(page_url, 200, "OK", [("Content-Type", "text/html")], b"<p>", utcnow())
+    match = EntryMatch(entry or f"be_{n}", case, "pdq", 4, 31)
+    recorded = sightings.record(session, keyring, ref, match, lambda: build_warc([page]))
+    return recorded.sighting.public_id
+
+
 def record_copy(
     database_url: str, data_dir: Path, case: str, page_url: str, media_url: str, n: int = 1
 ) -> str:
-    """A sighting recorded through the monitor's own service (as a board check would)."""
+    """:func:`copy_in` on a test server's database (with the server's keys)."""
     engine = make_engine(database_url)
     try:
         with transaction(session_factory(engine)) as session:
-            ref = MediaRef(
-                url=media_url, page_url=page_url, thumbnail_url=media_url.replace(".jpg", "s.jpg"),
-                api_url=None, post_id=str(n), thread=f"b/{n}",
-            )  # fmt: skip
-            page = Exchange(page_url, 200, "OK", [("Content-Type", "text/html")], b"<p>", utcnow())
-            recorded = sightings.record(
-                session, KeyRing(server_settings(database_url, data_dir)), ref,
-                EntryMatch(f"be_{n}", case, "pdq", 4, 31), lambda: build_warc([page]),
-            )  # fmt: skip
-            return recorded.sighting.public_id
+            keyring = KeyRing(server_settings(database_url, data_dir))
+            return copy_in(session, keyring, case, page_url, media_url, n)
     finally:
         engine.dispose()
 

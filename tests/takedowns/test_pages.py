@@ -42,7 +42,8 @@ def world(
         cw = signed_in(base, "c.work", secret)
         inv = signed_in(base, "i.vest", other)
         yield {"base": base, "cw": cw, "inv": inv, "sid": sid, "url": database_url,
-               "data": tmp_path, "inbox": smtp[0], "page_url": page_url, "media_url": media_url}  # fmt: skip
+               "data": tmp_path, "inbox": smtp[0], "page_url": page_url,
+               "media_url": media_url}  # fmt: skip
         cw.close()
         inv.close()
 
@@ -51,7 +52,8 @@ def _open(w: dict[str, Any]) -> tuple[httpx.Client, str]:
     cw: httpx.Client = w["cw"]
     case_page = cw.get(f"/staff/cases/{CASE}/takedowns")
     assert case_page.status_code == 200
-    opened = cw.post(f"/staff/sightings/{w['sid']}/takedown", data={"csrf_token": token(case_page.text)})
+    form = {"csrf_token": token(case_page.text)}
+    opened = cw.post(f"/staff/sightings/{w['sid']}/takedown", data=form)
     assert opened.status_code == 303
     return cw, opened.headers["location"].split("?")[0]
 
@@ -79,7 +81,8 @@ def test_a_takedown_from_the_copy_to_a_sent_notice(world: dict[str, Any]) -> Non
     assert "abuse-desk@registrar.test" in page  # the registrar, from domain RDAP
     assert "security.txt http://valid.test:" in page  # where each one was found
     assert "gave nothing" in page and "gone.test" in page  # the failed sources, plainly
-    assert "Google" not in page.split("Write a notice")[1].split("Notices")[0]  # no notice to engines
+    drafting = page.split("Write a notice")[1].split("Notices")[0]
+    assert "Google" not in drafting  # search engines get a delisting pack, not a notice
 
     # A draft missing what the law needs is kept, and its gaps are named beside the form.
     form = {
@@ -146,7 +149,8 @@ def test_bad_input_keeps_what_was_typed_and_changes_nothing(world: dict[str, Any
     page = cw.get(td_path).text
     dmca = cw.post(f"{td_path}/notices", data={
         "csrf_token": token(page), "recipient": "other", "other_name": "Board Team",
-        "other_email": "abuse@board.test", "regime": "us-dmca-512c3", "signature": SIGNATURE})  # fmt: skip
+        "other_email": "abuse@board.test", "regime": "us-dmca-512c3",
+        "signature": SIGNATURE})  # fmt: skip
     assert dmca.status_code == 422
     assert "only be made for a photograph the survivor took" in dmca.text
     assert 'value="Board Team"' in dmca.text and f'value="{SIGNATURE}"' in dmca.text
