@@ -86,8 +86,8 @@ def test_a_copy_back_at_a_new_address_gets_its_recipients_found(
         # The same photo posted on another site: the monitor links it to the removed copy.
         again = copy_in(session, keyring, CASE, lab.url("noabuse.test", "/b/thread/10"),
                         lab.url("noabuse.test", "/10.jpg"), n=10, entry="be_9")  # fmt: skip
-    with lab.discoverer() as discoverer:
-        done = tracking.run_due(sessions, keyring, settings, discoverer=discoverer)
+    # As `chorus serve`'s job calls it: discovery made from the settings (the lab's DNS/RDAP).
+    done = tracking.run_due(sessions, keyring, settings)
     (reopened,) = done.reopened
     with transaction(sessions) as session:
         view = service.get(session, reopened)

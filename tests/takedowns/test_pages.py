@@ -8,6 +8,7 @@ approved, the history; the metrics page and CSV; the delisting packs. Never an i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from chorus.evidence.models import LedgerEntry
+from chorus.store.base import utcnow
 from chorus.store.engine import make_engine
 from chorus.store.session import session_factory, transaction
 from chorus.takedowns import tracking
@@ -179,6 +181,16 @@ def test_bad_input_keeps_what_was_typed_and_changes_nothing(world: dict[str, Any
                        "channel": "web_form", "note": "ticket 4471"})  # fmt: skip
     assert recorded.status_code == 303
     assert "sent through the recipient&#39;s web form: ticket 4471" in cw.get(td_path).text
+
+    # Still up a day later: the re-notice waits as a draft (the first went by web form).
+    engine = make_engine(world["url"])
+    with transaction(session_factory(engine)) as session:
+        (renotice,) = tracking.advance(session, utcnow() + timedelta(days=2)).renotices
+    engine.dispose()
+    page = cw.get(td_path).text
+    first = notice_path.rsplit("/", 1)[1]
+    assert f"re-notice of {first}" in page and "no removal in time; followed up" in page
+    assert "Second request" in cw.get(f"/staff/notices/{renotice}").text
 
     # Delisting packs, ready to copy; none where a minor may be shown.
     packs = cw.get(f"{td_path}/delisting", params={"country": "gb"})
