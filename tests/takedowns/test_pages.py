@@ -14,13 +14,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from chorus.evidence.models import LedgerEntry
 from chorus.store.base import utcnow
 from chorus.store.engine import make_engine
 from chorus.store.session import session_factory, transaction
 from chorus.takedowns import tracking
+from chorus.takedowns.models import Notice
 from tests.web.staff_helpers import add_staff, signed_in
 
 from .conftest import Inbox
@@ -208,3 +209,37 @@ def test_bad_input_keeps_what_was_typed_and_changes_nothing(world: dict[str, Any
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[0].startswith("group,name,copies_notified")
     assert "Board Team" in csv.text
+
+
+def test_a_notice_that_may_already_have_gone_is_resent_only_on_purpose(
+    world: dict[str, Any],
+) -> None:
+    cw, td_path = _open(world)
+    page = cw.get(td_path).text
+    drafted = cw.post(f"{td_path}/notices", data={
+        "csrf_token": token(page), "recipient": "other", "other_name": "Board Team",
+        "other_email": "abuse@board.test", "regime": "england-wales",
+        "non_consent": "yes"})  # fmt: skip
+    notice_path = drafted.headers["location"].split("?")[0]
+    notice_id = notice_path.rsplit("/", 1)[1]
+    engine = make_engine(world["url"])
+    with transaction(session_factory(engine)) as session:  # as a crash after the claim leaves it
+        session.execute(
+            update(Notice).where(Notice.public_id == notice_id)
+            .values(state="sending", claimed_at=utcnow())
+        )  # fmt: skip
+    engine.dispose()
+    page = cw.get(notice_path).text
+    assert "It may already have gone" in page and "Send by email" not in page
+    again = cw.post(f"{notice_path}/send", data={"csrf_token": token(page)})
+    assert again.status_code == 422 and "may already have gone out" in again.text
+    no_reason = cw.post(f"{notice_path}/resend", data={"csrf_token": token(page), "why": " "})
+    assert no_reason.status_code == 422 and "say why" in no_reason.text
+    assert world["inbox"].messages == []
+    resent = cw.post(f"{notice_path}/resend", data={
+        "csrf_token": token(page), "why": "The board says it never arrived."})  # fmt: skip
+    assert resent.status_code == 303
+    (message,) = world["inbox"].messages
+    assert message["To"] == "abuse@board.test"
+    assert "sent, waiting for the copy to be removed" in cw.get(notice_path).text
+    assert "resent on purpose: The board says it never arrived." in cw.get(td_path).text

@@ -111,6 +111,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/notices/{notice_id}/pack"): frozenset({CASEWORKER}),
     ("POST", "/staff/notices/{notice_id}/sent"): frozenset({CASEWORKER}),
     ("POST", "/staff/notices/{notice_id}/answer"): frozenset({CASEWORKER}),
+    ("POST", "/staff/notices/{notice_id}/resend"): frozenset({CASEWORKER}),
     ("POST", "/staff/notices/{notice_id}/withdraw"): frozenset({CASEWORKER}),
     ("POST", "/staff/escalations/{proposal_id}/decide"): frozenset({CASEWORKER}),
     ("GET", "/staff/metrics/takedowns"): frozenset({CASEWORKER}),

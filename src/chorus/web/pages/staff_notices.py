@@ -152,7 +152,7 @@ def record_sent(
         return refused.response
     app = request.app.state
     try:
-        if channel not in (sending.WEB_FORM, sending.MANUAL):
+        if channel not in (sending.WEB_FORM, sending.MANUAL, sending.EMAIL):
             raise TakedownError("Say whether it went through their web form or another way.")
         with session.begin_nested():
             sending.mark_sent(
@@ -162,6 +162,26 @@ def record_sent(
     except TakedownError as exc:
         return _notice_page(request, session, staff, notice_id, 422, error=exc.message)
     return RedirectResponse(f"/staff/notices/{notice_id}?saved=recorded", status_code=303)
+
+
+@router.post("/staff/notices/{notice_id}/resend", response_class=HTMLResponse)
+def resend(
+    request: Request, session: SessionDep, notice_id: str, csrf_token: Csrf = "", why: Text = ""
+) -> Response:
+    """A deliberate resend of a notice left "being sent" (it keeps the same Message-ID)."""
+    try:
+        staff = _staff(request, session, csrf_token)
+    except Refused as refused:
+        return refused.response
+    app = request.app.state
+    try:
+        sending.resend_unconfirmed(
+            app.sessions, app.keyring, app.settings, notice_id, by=staff.actor, why=why
+        )
+    except TakedownError as exc:
+        session.expire_all()
+        return _notice_page(request, session, staff, notice_id, 422, error=exc.message)
+    return RedirectResponse(f"/staff/notices/{notice_id}?saved=emailed", status_code=303)
 
 
 @router.post("/staff/notices/{notice_id}/answer", response_class=HTMLResponse)
