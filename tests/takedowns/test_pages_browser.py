@@ -102,6 +102,7 @@ def test_a_new_caseworker_runs_a_takedown_from_the_pages_alone(
         assert "accurate and made in good faith" in missing.inner_text()
         page.get_by_role("button", name="Send by email to abuse@board.test").click()
         assert "cannot be sent yet" in page.get_by_role("alert").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "staff-notice-refused.png"), full_page=True)
         assert inbox.messages == []
         assert page.get_by_label("Signature").input_value() == SIGNATURE  # typed, kept
         page.get_by_label("I confirm this notice is accurate and made in good faith").check()
