@@ -98,6 +98,24 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/captures/{capture_id}"): frozenset({INVESTIGATOR}),
     ("POST", "/staff/captures/{capture_id}/open"): frozenset({INVESTIGATOR}),
     ("POST", "/staff/series/{series_id}/export"): frozenset({INVESTIGATOR}),
+    # takedowns (caseworkers)
+    ("GET", "/staff/cases/{case_ref}/takedowns"): frozenset({CASEWORKER}),
+    ("POST", "/staff/sightings/{sighting_id}/takedown"): frozenset({CASEWORKER}),
+    ("GET", "/staff/takedowns/{takedown_id}"): frozenset({CASEWORKER}),
+    ("POST", "/staff/takedowns/{takedown_id}/discover"): frozenset({CASEWORKER}),
+    ("POST", "/staff/takedowns/{takedown_id}/notices"): frozenset({CASEWORKER}),
+    ("GET", "/staff/takedowns/{takedown_id}/delisting"): frozenset({CASEWORKER}),
+    ("GET", "/staff/notices/{notice_id}"): frozenset({CASEWORKER}),
+    ("POST", "/staff/notices/{notice_id}/revise"): frozenset({CASEWORKER}),
+    ("POST", "/staff/notices/{notice_id}/send"): frozenset({CASEWORKER}),
+    ("GET", "/staff/notices/{notice_id}/pack"): frozenset({CASEWORKER}),
+    ("POST", "/staff/notices/{notice_id}/sent"): frozenset({CASEWORKER}),
+    ("POST", "/staff/notices/{notice_id}/answer"): frozenset({CASEWORKER}),
+    ("POST", "/staff/notices/{notice_id}/resend"): frozenset({CASEWORKER}),
+    ("POST", "/staff/notices/{notice_id}/withdraw"): frozenset({CASEWORKER}),
+    ("POST", "/staff/escalations/{proposal_id}/decide"): frozenset({CASEWORKER}),
+    ("GET", "/staff/metrics/takedowns"): frozenset({CASEWORKER}),
+    ("GET", "/staff/metrics/takedowns.csv"): frozenset({CASEWORKER}),
 }
 SIGN_IN_ROUTES = {("POST", "/api/v1/survivor/session"), ("POST", "/portal/sign-in"),
                   ("POST", "/staff/sign-in")}  # fmt: skip
@@ -187,7 +205,11 @@ def world(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
             "staff": {r: (c.cookies["chorus_staff"], tokens[r]) for r, c in staff.items()},
             "params": {"report_id": reports[1], "link_id": str(link_id), "key_id": key.key_id,
                        "series_id": series.rsplit("/", 1)[1], "capture_id": capture.public_id,
-                       "entry_id": "be_0000000000000000", "username": "nobody"},
+                       "entry_id": "be_0000000000000000", "username": "nobody",
+                       # takedown routes: unknown ids (a caseworker gets a plain 404/422)
+                       "case_ref": case_ref, "sighting_id": "SG-000000000000",
+                       "takedown_id": "TD-000000000000", "notice_id": "N-000000000000",
+                       "proposal_id": "E-000000000000"},
         }  # fmt: skip
         for client in (survivor, *staff.values()):
             client.close()

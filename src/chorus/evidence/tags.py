@@ -54,6 +54,7 @@ class EventTag(StrEnum):
     TAKEDOWN_OPENED = "takedowns:takedown:opened"
     TAKEDOWN_REMOVAL_VERIFIED = "takedowns:takedown:removal_verified"
     TAKEDOWN_REOPENED = "takedowns:takedown:reopened"
+    TAKEDOWN_RECIPIENTS_FOUND = "takedowns:takedown:recipients_found"
     ESCALATION_PROPOSED = "takedowns:escalation:proposed"
     ESCALATION_APPROVED = "takedowns:escalation:approved"
     ESCALATION_DECLINED = "takedowns:escalation:declined"

@@ -61,6 +61,18 @@ def get(session: Session, takedown_id: str) -> TakedownView:
     return view(session, takedown_row(session, takedown_id))
 
 
+def notice(session: Session, notice_id: str) -> NoticeView:
+    return notice_view(*notice_row(session, notice_id))
+
+
+def notice_choices(session: Session, notice_id: str) -> Choices | None:
+    """What a notice was filled in with (for its form); None once it was erased."""
+    _takedown, row = notice_row(session, notice_id)
+    if "forgotten" in row.elements:
+        return None
+    return notices.choices_from(row.elements)
+
+
 def for_case(session: Session, case_ref: str) -> list[TakedownView]:
     """Every takedown of a case, oldest first (a caseworker's list)."""
     rows = session.scalars(
