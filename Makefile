@@ -60,8 +60,9 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-# The whole suite runs twice: on embedded SQLite, then on a throwaway PostgreSQL server
-# (installed from Debian if missing, started on a free loopback port, removed afterwards).
+# The whole suite runs on embedded SQLite, then every test that uses a database runs again
+# on a throwaway PostgreSQL server (installed from Debian if missing, started on a free
+# loopback port, removed afterwards); tests/conftest.py deselects the rest in that pass.
 # scripts/pytest.sh turns pytest's "no tests collected" (exit 5) into a failure.
 pytest: pytest-sqlite pytest-postgresql
 

@@ -118,15 +118,21 @@ def small_jpegs(photos: list[Path], side: int) -> list[bytes]:
 class RssSampler(threading.Thread):
     """RSS every ``interval`` seconds, with the number of media done by then."""
 
-    def __init__(self, done: list[int], interval: float = 2.0) -> None:
+    def __init__(self, done: list[int], interval: float = 2.0, log: Path | None = None) -> None:
         super().__init__(daemon=True)
-        self.done, self.interval = done, interval
+        self.done, self.interval, self.log = done, interval, log
         self.samples: list[tuple[int, float]] = []
         self.stop = threading.Event()
 
     def run(self) -> None:
+        out = self.log.open("w", buffering=1) if self.log else None  # kept as it goes
         while not self.stop.wait(self.interval):
-            self.samples.append((self.done[0], rss_mb()))
+            sample = (self.done[0], rss_mb())
+            self.samples.append(sample)
+            if out:
+                out.write(f"{time.time():.0f},{sample[0]},{sample[1]:.1f}\n")
+        if out:
+            out.close()
 
 
 def slope_mb_per_10k(samples: list[tuple[int, float]]) -> float:
@@ -140,7 +146,7 @@ def slope_mb_per_10k(samples: list[tuple[int, float]]) -> float:
 
 
 def throughput(
-    photos: list[Path], posts: int, side: int | None
+    photos: list[Path], posts: int, side: int | None, log: Path | None = None
 ) -> tuple[float, float, list[tuple[int, float]], int]:
     folder = Path(tempfile.mkdtemp(prefix="chorus-bench-monitor-"))
     settings, sessions = setup(folder, monitor_request_interval_s=0)
@@ -154,7 +160,7 @@ def throughput(
         post = board.post(thread, datas[n % len(datas)])
         thread = thread or post.no
     done = [0]
-    sampler = RssSampler(done)
+    sampler = RssSampler(done, log=log)
     with running(board) as base, Monitor(sessions, settings) as monitor:  # type: ignore[arg-type]
         with transaction(sessions) as session:  # type: ignore[operator]
             targets.add(session, f"{base}/b/catalog.json", "4chan")
@@ -188,13 +194,21 @@ def main() -> None:
         help="scale the board's media to this many pixels (0: as they are)",
     )
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--samples", type=Path, help="write every (time, posts, RSS MB) sample here as it is taken"
+    )
     args = parser.parse_args()
     core = pin_to_one_core()
     photos = sorted(PHOTOS.glob("*.jpg"))
     lat = latency(photos, args.latency_runs)
-    rate, peer, samples, cached = throughput(photos, args.posts, args.media_side or None)
+    rate, peer, samples, cached = throughput(
+        photos, args.posts, args.media_side or None, args.samples
+    )
     warm = [s for s in samples if s[0] >= 25_000] or samples[len(samples) // 2 :] or samples
     rss = [mb for _, mb in warm]
+    latency_cell = (
+        f"{statistics.median(lat):.1f} / {max(lat):.1f} s" if lat else "not run (--latency-runs 0)"
+    )
     media = f"scaled to {args.media_side} px" if args.media_side else "the photos as they are"
     body = f"""## Site monitor ({now()})
 
@@ -204,10 +218,11 @@ shares it). Local 4chan-format board; throughput and memory with media {media}.
 
 | measure | result | target |
 | --- | --- | --- |
-| post -> sighting, 1 request/s per host, thread refresh 10 s (median / max of {len(lat)}) | {statistics.median(lat):.1f} / {max(lat):.1f} s | <= 60 s |
+| post -> sighting, 1 request/s per host, thread refresh 10 s (median / max of {len(lat)}) | {latency_cell} | <= 60 s |
 | media fetched + fingerprinted + looked up | {rate:.1f} /s | |
 | peer: fingerprinting the same JPEGs alone (fast path, in process) | {peer:.1f} /s (monitor = {rate / peer:.2f}x) | |
 | RSS from post 25,000 on, of {args.posts:,} (min / max, {len(rss)} samples every 2 s) | {min(rss):.0f} / {max(rss):.0f} MB | flat |
+| RSS at the first sample of that stretch (post {warm[0][0]:,}) / at the end (post {samples[-1][0]:,}) | {warm[0][1]:.0f} / {samples[-1][1]:.0f} MB | flat |
 | RSS growth in that stretch (least squares) | {slope_mb_per_10k(warm):+.1f} MB per 10,000 posts | ~0 |
 | lookups remembered at the end (CHORUS_MONITOR_SEEN_CACHE) | {cached:,} | bounded |
 """  # noqa: E501

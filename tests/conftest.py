@@ -58,13 +58,26 @@ def pytest_report_header() -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests exercise pages that use no tables: run them in the SQLite pass only."""
+    """The PostgreSQL pass runs the tests that use a database, and only those.
+
+    A test reaches a database only through the ``database_url`` fixture (directly or through
+    ``engine``, ``sessions``, a server fixture...), so a test without it would run exactly as
+    in the SQLite pass: it is deselected here rather than run twice. Browser tests exercise
+    pages whose tables are covered by the page tests over a real server: SQLite pass only.
+    """
     if not POSTGRES_URL:
         return
-    skip = pytest.mark.skip(reason="browser test: needs no database, runs in the SQLite pass")
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
-        if item.get_closest_marker("browser"):
-            item.add_marker(skip)
+        uses_database = "database_url" in getattr(item, "fixturenames", ())
+        if uses_database and not item.get_closest_marker("browser"):
+            keep.append(item)
+        else:
+            dropped.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")

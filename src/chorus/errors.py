@@ -176,6 +176,18 @@ class FetchFailedError(MonitorError):
     code = "fetch_failed"
 
 
+class SightingReviewError(MonitorError):
+    """A review decision that cannot be taken: no such sighting, not held, no reason."""
+
+    code = "sighting_review"
+
+
+class SightingHeldError(MonitorError):
+    """A sighting still waiting for (or refused at) a caseworker's review was asked for."""
+
+    code = "sighting_held"
+
+
 class CasesError(ChorusError):
     """A report, classification or link was refused."""
 

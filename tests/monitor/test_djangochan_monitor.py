@@ -19,7 +19,7 @@ from chorus.evidence.keys import KeyRing
 from chorus.evidence.tags import EventTag
 from chorus.evidence.warc import read_responses
 from chorus.fingerprint.benchmark.transforms import by_name
-from chorus.monitor import targets
+from chorus.monitor import review, sightings, targets
 from chorus.monitor.models import MonitorCounter, MonitorTarget, Sighting
 from chorus.monitor.pipeline import Monitor
 from chorus.monitor.sightings import urls
@@ -183,3 +183,8 @@ def test_cropped_and_screenshotted_copies_are_found(
         assert sorted(s.bank_entry for s in found) == sorted(banked)
         assert {s.signal_type for s in found} == {"robust"}
         assert all(s.distance <= 44 for s in found)
+        # matched by the robust signal alone: held for a caseworker, not yet told or counted
+        assert {s.review for s in found} == {"held"}
+        queued = {q.public_id for q in review.review_queue(session)}
+        assert {s.public_id for s in found} <= queued
+        assert sightings.progress_for_owner(session, "C-2").found == 0

@@ -41,25 +41,31 @@ def own_details_of(session: Session, case: Case) -> list[doxxing.OwnDetail]:
     return doxxing.details_from(pair for a in answers for pair in doxxing.own_details(a))
 
 
-def check_own_details(
+def own_details_in(session: Session, case_reference: str, text: str) -> list[str]:
+    """The kinds of the survivor's own details in ``text``, changing nothing (empty when
+    ``case_reference`` is no case: bank entries of partners are owned by opaque ids)."""
+    case = _case(session, case_reference)
+    if case is None:
+        return []
+    return doxxing.kinds_seen(text, own_details_of(session, case))
+
+
+def raise_own_details(
     session: Session,
     keyring: KeyRing,
     case_reference: str,
-    text: str,
+    kinds: list[str],
     *,
     sighting: str | None,
     by: str,
 ) -> list[str]:
-    """Look for the survivor's details in ``text``; on a hit, alert and raise the risk.
+    """Alert the case that ``kinds`` of the survivor's details were seen and raise its risk.
 
-    Returns the kinds seen (empty when none, or when ``case_reference`` is no case: bank
-    entries of partners are owned by opaque ids, not cases).
+    For a hit found earlier by :func:`own_details_in` (the monitor holds a possible match
+    until a caseworker confirms it, and raises the alert only then). Returns ``kinds``.
     """
     case = _case(session, case_reference)
-    if case is None:
-        return []
-    kinds = doxxing.kinds_seen(text, own_details_of(session, case))
-    if not kinds:
+    if case is None or not kinds:
         return []
     level = doxxing.risk_for(kinds)
     if _RANK[level] > _RANK.get(case.risk_level, 0):
@@ -73,6 +79,23 @@ def check_own_details(
         scope=f"case:{case.reference}", keyring=keyring,
     )  # fmt: skip
     return kinds
+
+
+def check_own_details(
+    session: Session,
+    keyring: KeyRing,
+    case_reference: str,
+    text: str,
+    *,
+    sighting: str | None,
+    by: str,
+) -> list[str]:
+    """Look for the survivor's details in ``text``; on a hit, alert and raise the risk.
+
+    Returns the kinds seen (empty when none, or when ``case_reference`` is no case).
+    """
+    kinds = own_details_in(session, case_reference, text)
+    return raise_own_details(session, keyring, case_reference, kinds, sighting=sighting, by=by)
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,8 @@ def read(
     key = keyring.data_key(session, row.scope, create=False)
     if row.ciphertext is None or row.nonce is None:
         raise EvidenceShreddedError(
-            f"Capture {public_id} was deleted at the survivor's request and can no longer be read."
+            f"Capture {public_id} was deleted (at the survivor's request, or because it was "
+            "found to show something else) and can no longer be read."
         )
     data = unseal(key, row.nonce, row.ciphertext, f"capture:{row.scope}:{row.public_id}")
     if hashlib.sha256(data).hexdigest() != row.sha256:
@@ -200,6 +201,35 @@ def describe(session: Session, actor: Actor, public_id: str) -> CaptureInfo:
     """A capture's record (URL, time, size, SHA-256), never its content."""
     require(actor, Permission.LIST_CAPTURES)
     return CaptureInfo.of(_row(session, public_id))
+
+
+def discard(
+    session: Session, keyring: KeyRing, actor: Actor, public_id: str, *, reason: str
+) -> CaptureInfo:
+    """Drop one capture's ciphertext for good: it was found not to show the case's image.
+
+    Used when a caseworker rejects a possible match: the copy captured is then someone
+    else's photo, which Chorus has no reason to keep. The ledger keeps the record that it
+    was stored (with its SHA-256) and this event with the reason; exports leave it out,
+    as they do shredded captures. Already discarded or shredded: nothing changes.
+    """
+    require(actor, Permission.DISCARD_CAPTURE)
+    if not reason.strip():
+        raise EvidenceError("Say why the capture is being discarded; the reason is recorded.")
+    row = _row(session, public_id)
+    if row.ciphertext is not None:
+        row.ciphertext, row.nonce = None, None
+        ledger.append(
+            session,
+            EventTag.CAPTURE_DISCARDED,
+            actor.label,
+            {"case": row.scope.removeprefix("case:"), "capture": public_id},
+            {"reason": reason.strip()},
+            scope=row.scope,
+            keyring=keyring,
+        )
+    session.flush()
+    return CaptureInfo.of(row)
 
 
 def for_cases(session: Session, case_refs: list[str]) -> list[CaptureInfo]:

@@ -42,6 +42,9 @@ class EventTag(StrEnum):
     SIGHTING_RECORDED = "monitor:sighting:recorded"
     REMOVAL_VERIFIED = "monitor:sighting:removal_verified"
     SIGHTING_REAPPEARED = "monitor:sighting:reappeared"
+    SIGHTING_HELD = "monitor:sighting:held_for_review"
+    SIGHTING_CONFIRMED = "monitor:sighting:confirmed"
+    SIGHTING_REJECTED = "monitor:sighting:rejected"
     # takedowns
     NOTICE_DRAFTED = "takedowns:notice:drafted"
     NOTICE_SENT = "takedowns:notice:sent"
@@ -52,11 +55,13 @@ class EventTag(StrEnum):
     TAKEDOWN_OPENED = "takedowns:takedown:opened"
     TAKEDOWN_REMOVAL_VERIFIED = "takedowns:takedown:removal_verified"
     TAKEDOWN_REOPENED = "takedowns:takedown:reopened"
+    TAKEDOWN_RECIPIENTS_FOUND = "takedowns:takedown:recipients_found"
     ESCALATION_PROPOSED = "takedowns:escalation:proposed"
     ESCALATION_APPROVED = "takedowns:escalation:approved"
     ESCALATION_DECLINED = "takedowns:escalation:declined"
     # evidence
     CAPTURE_STORED = "evidence:capture:stored"
     CAPTURE_VIEWED = "evidence:capture:viewed"
+    CAPTURE_DISCARDED = "evidence:capture:discarded"
     BUNDLE_EXPORTED = "evidence:bundle:exported"
     SIGNING_KEY_ROTATED = "evidence:signing_key:rotated"

@@ -7,7 +7,7 @@ the closest match per entry. The monitor and ``chorus match`` both use it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,13 @@ class EntryMatch:
     signal_type: str
     distance: int
     radius: int = 0  # 0 for exact digests
+    #: Every signal type that matched this entry (the strongest is ``signal_type``).
+    signal_types: frozenset[str] = frozenset()
+
+    @property
+    def robust_only(self) -> bool:
+        """Matched by the robust signal alone: no PDQ variant, no file digest."""
+        return (self.signal_types or {self.signal_type}) == {"robust"}
 
     @property
     def strength(self) -> float:
@@ -77,9 +84,12 @@ def best_matches(
     queries = fingerprint if isinstance(fingerprint, list) else queries_for(fingerprint)
     results = lookup(session, index, queries, actor=actor, endpoint=endpoint, policy=policy)
     best: dict[str, EntryMatch] = {}
+    types: dict[str, set[str]] = {}
     for result in results:
         for m in result.matches:
+            types.setdefault(m.entry_id, set()).add(m.signal_type)
             found = EntryMatch(m.entry_id, m.owner_id, m.signal_type, m.distance, m.radius)
             if m.entry_id not in best or found.strength < best[m.entry_id].strength:
                 best[m.entry_id] = found
-    return sorted(best.values(), key=lambda m: (m.strength, m.distance, m.entry_id))
+    matched = [replace(m, signal_types=frozenset(types[m.entry_id])) for m in best.values()]
+    return sorted(matched, key=lambda m: (m.strength, m.distance, m.entry_id))

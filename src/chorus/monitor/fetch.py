@@ -7,9 +7,10 @@
 - **Limits**: bounded redirects (each hop checked again), a response size cap enforced
   while streaming, a total time budget, gzip/deflate bodies counted after decoding.
 - **Politeness**: one request at a time per host and a minimum interval between them
-  (default 1 s), conditional requests (ETag / Last-Modified), robots.txt (RFC 9309, via
-  protego) when discovering; re-checks of URLs a survivor reported are user-initiated
-  and skip robots.txt, as documented.
+  (default 1 s) in each process, and across processes through the database when a
+  :class:`SharedGate` is given (monitor/politeness.py); conditional requests (ETag /
+  Last-Modified), robots.txt (RFC 9309, via protego) when discovering; re-checks of URLs
+  a survivor reported are user-initiated and skip robots.txt, as documented.
 - **Never** fetches reverse-image-search or web-proxy services, whatever links point there.
 """
 
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -80,11 +82,25 @@ def blocked_service(url: str) -> bool:
     return any(marker in where for marker in BLOCKED_SERVICES)
 
 
-class _HostGate:
-    """One request at a time per host, at least ``interval`` seconds apart."""
+class SharedGate(Protocol):
+    """A per-host gate shared with other processes (monitor.politeness.HostSlots)."""
 
-    def __init__(self, interval: float) -> None:
+    def wait(self, host: str, interval: float) -> None: ...
+
+    def release(self, host: str, interval: float) -> None: ...
+
+
+class _HostGate:
+    """One request at a time per host, at least ``interval`` seconds apart.
+
+    In-process first (a lock and the time of the last request per host), then, when
+    ``shared`` is given, the slot other processes see: only one thread of each process
+    per host ever waits on the database.
+    """
+
+    def __init__(self, interval: float, shared: SharedGate | None = None) -> None:
         self.interval = interval
+        self.shared = shared
         self._locks: dict[str, threading.Lock] = {}
         self._last: dict[str, float] = {}
         self._guard = threading.Lock()
@@ -93,27 +109,42 @@ class _HostGate:
         with self._guard:
             lock = self._locks.setdefault(host, threading.Lock())
         lock.acquire()
-        pause = self._last.get(host, 0.0) + self.interval - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)
+        try:
+            pause = self._last.get(host, 0.0) + self.interval - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            if self.shared is not None:
+                self.shared.wait(host, self.interval)
+        except BaseException:
+            lock.release()
+            raise
         return lock
 
     def done(self, host: str, lock: threading.Lock) -> None:
         self._last[host] = time.monotonic()
-        lock.release()
+        try:
+            if self.shared is not None:
+                self.shared.release(host, self.interval)
+        finally:
+            lock.release()
 
 
 class Fetcher:
     """The monitor's only way out to the web."""
 
     def __init__(
-        self, policy: FetchPolicy | None = None, *, resolver: HostResolver | None = None
+        self,
+        policy: FetchPolicy | None = None,
+        shared: SharedGate | None = None,
+        *,
+        resolver: HostResolver | None = None,
     ) -> None:
-        """``resolver`` replaces the system's name lookup (takedown discovery passes its
-        own DNS resolver); every address it returns is still checked by the SSRF guard."""
+        """``shared`` spaces requests to one host across processes (the database's host
+        slots); ``resolver`` replaces the system's name lookup (takedown discovery passes
+        its own DNS resolver): every address it returns is still checked by the SSRF guard."""
         self.policy = policy or FetchPolicy()
         self._resolver = resolver
-        self._gate = _HostGate(self.policy.min_interval_s)
+        self._gate = _HostGate(self.policy.min_interval_s, shared)
         self._client = httpx.Client(
             follow_redirects=False,
             timeout=httpx.Timeout(self.policy.timeout_s),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Double, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chorus.store.base import Base, BigId, UTCDateTime, utcnow
@@ -59,6 +59,14 @@ class Sighting(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_check_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Review of matches found by the robust signal alone (monitor/review.py): None when no
+    # review is needed (PDQ or a file digest matched), else held, confirmed or rejected.
+    review: Mapped[str | None] = mapped_column(String(20), index=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(120))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Kinds of the survivor's own details seen beside a held copy (never the words), so the
+    # alert can be raised if a caseworker confirms it.
+    held_details: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class SightingUrl(Base):
@@ -84,3 +92,17 @@ class MonitorCounter(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(BigId, default=0)
+
+
+class HostSlot(Base):
+    """When each host may next be fetched: the per-host gate shared by monitor processes.
+
+    ``next_at`` is wall-clock time (seconds since the epoch), because workers on several
+    machines share it; a worker claims a slot by moving it forward inside a transaction
+    that holds the row (``FOR UPDATE`` on PostgreSQL, an immediate write on SQLite).
+    """
+
+    __tablename__ = "monitor_host_slots"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Double)

@@ -27,11 +27,18 @@ from chorus.evidence.keys import KeyRing
 from chorus.evidence.warc import build_warc
 from chorus.fingerprint import Fingerprint
 from chorus.fingerprint.workers import HashingPool
-from chorus.matching.identify import best_matches, pack_queries, queries_for, unpack_queries
+from chorus.matching.identify import (
+    EntryMatch,
+    best_matches,
+    pack_queries,
+    queries_for,
+    unpack_queries,
+)
 from chorus.matching.lookup import BankIndex
 from chorus.monitor import sightings, sniff, targets
 from chorus.monitor.fetch import Fetched, Fetcher, FetchPolicy
 from chorus.monitor.models import MonitorCounter, MonitorTarget, Sighting
+from chorus.monitor.politeness import HostSlots
 from chorus.monitor.sources import KINDS, HtmlPage
 from chorus.monitor.sources.base import MediaRef
 from chorus.store.session import transaction
@@ -50,6 +57,7 @@ class RunReport:
     targets: int = 0
     media: int = 0
     sightings: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # of those, held for review (robust only)
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
@@ -72,7 +80,9 @@ class Monitor:
         self.settings = settings
         self.worker = worker or f"monitor-{os.getpid()}"
         self.keyring = KeyRing(settings)
-        self.fetcher = Fetcher(fetch_policy(settings))
+        policy = fetch_policy(settings)
+        slots = HostSlots(sessions, lease_s=policy.timeout_s + 10)  # longer than any request
+        self.fetcher = Fetcher(policy, shared=slots)
         self.index = BankIndex(radius=settings.match_radius)
         self.pool = HashingPool(1, limits=settings.fingerprint_limits())
         self._seen: OrderedDict[str, _Seen] = OrderedDict()  # media URL -> its lookups
@@ -183,34 +193,51 @@ class Monitor:
         else:
             queries = unpack_queries(seen.queries)
 
-        def capture() -> bytes:
-            nonlocal media
-            if media is None:  # seen before the bank knew it: fetch it again for evidence
-                media = self._fetch_image(ref.url)
-            return build_warc([*page.exchanges, *media.exchanges])
-
         try:
             with transaction(self.sessions) as session:
                 if seen is None:
                     self._count(session, "media_fingerprinted")
                 matches = best_matches(session, self.index, queries, actor=self.worker,
                                        endpoint="monitor")  # fmt: skip
-                self._remember(ref.url, _Seen(pack_queries(queries), self.index.seq))
-                for match in matches:
-                    done = sightings.record(
-                        session, self.keyring, ref, match, capture,
-                        recheck_after_s=self.settings.monitor_recheck_interval_s,
-                        max_capture_bytes=self.settings.evidence_max_capture_bytes,
-                    )  # fmt: skip
-                    if done.new or done.reappeared:
-                        report.sightings.append(done.sighting.public_id)
-                        alerts.check_own_details(
-                            session, self.keyring, match.owner_id, f"{ref.text}\n{ref.context}",
-                            sighting=done.sighting.public_id, by=sightings.MONITOR.label,
-                        )  # fmt: skip
+            if matches and media is None:
+                # Seen before the bank knew it: fetched again for evidence, outside any
+                # transaction (the shared host gate writes to the database while it waits).
+                media = self._fetch_image(ref.url)
+            self._remember(ref.url, _Seen(pack_queries(queries), self.index.seq))
+            if matches:
+                assert media is not None
+                self._record(ref, page, media, matches, report)
         except ChorusError as exc:
             self._seen.pop(ref.url, None)
             report.skipped.append(f"{ref.url}: {exc.message}")
+
+    def _record(
+        self, ref: MediaRef, page: Fetched, media: Fetched, matches: list[EntryMatch],
+        report: RunReport,
+    ) -> None:  # fmt: skip
+        def capture() -> bytes:
+            return build_warc([*page.exchanges, *media.exchanges])
+
+        with transaction(self.sessions) as session:
+            for match in matches:
+                done = sightings.record(
+                    session, self.keyring, ref, match, capture,
+                    recheck_after_s=self.settings.monitor_recheck_interval_s,
+                    max_capture_bytes=self.settings.evidence_max_capture_bytes,
+                )  # fmt: skip
+                if not (done.new or done.reappeared or done.confirmed):
+                    continue
+                report.sightings.append(done.sighting.public_id)
+                text = f"{ref.text}\n{ref.context}"
+                if done.held:  # kinds kept, alert raised only if a caseworker confirms
+                    kinds = alerts.own_details_in(session, match.owner_id, text)
+                    done.sighting.held_details = kinds or done.sighting.held_details
+                    report.held.append(done.sighting.public_id)
+                elif done.new or done.reappeared:
+                    alerts.check_own_details(
+                        session, self.keyring, match.owner_id, text,
+                        sighting=done.sighting.public_id, by=sightings.MONITOR.label,
+                    )  # fmt: skip
 
     def _fetch_image(self, url: str) -> Fetched:
         media = self.fetcher.get(url, max_bytes=self.settings.fingerprint_max_bytes)

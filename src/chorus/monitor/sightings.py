@@ -7,13 +7,15 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from chorus.errors import SightingHeldError, SightingReviewError
 from chorus.evidence import captures, ledger
 from chorus.evidence.keys import KeyRing
 from chorus.evidence.tags import EventTag
 from chorus.matching.identify import EntryMatch
+from chorus.monitor import review
 from chorus.monitor.models import Sighting, SightingUrl
 from chorus.monitor.sources.base import MediaRef
 from chorus.security.policy import Actor, Role
@@ -28,6 +30,16 @@ class Recorded:
     sighting: Sighting
     new: bool
     reappeared: bool
+    confirmed: bool = False  # a held sighting confirmed now (matched again, by PDQ or digest)
+
+    @property
+    def held(self) -> bool:
+        """Waiting for a caseworker (robust signal alone): not told, alerted or counted."""
+        return self.sighting.review == review.HELD
+
+
+def _not_rejected() -> ColumnElement[bool]:
+    return or_(Sighting.review.is_(None), Sighting.review != review.REJECTED)
 
 
 def record(
@@ -40,13 +52,27 @@ def record(
     recheck_after_s: int = 600,
     max_capture_bytes: int = 64 * 1024 * 1024,
 ) -> Recorded:
-    """A match of ``ref`` against a bank entry: a new sighting (captured), or seen again."""
+    """A match of ``ref`` against a bank entry: a new sighting (captured), or seen again.
+
+    A match by the robust signal alone is held for review (monitor/review.py): captured
+    like any other, but nothing is told or counted until a caseworker confirms it; the
+    same copy matched again by PDQ or a file digest confirms it automatically. A copy a
+    caseworker rejected stays rejected.
+    """
     now = utcnow()
     existing = session.scalar(
         select(Sighting).where(Sighting.bank_entry == match.entry_id, Sighting.media_url == ref.url)
     )
     if existing is not None:
         existing.last_seen = now
+        if existing.review == review.REJECTED:
+            return Recorded(existing, new=False, reappeared=False)
+        confirmed = existing.review == review.HELD and not match.robust_only
+        if confirmed:
+            was = f"{existing.signal_type} at {existing.distance}"
+            existing.signal_type, existing.distance = match.signal_type, match.distance
+            why = f"also matched by {match.signal_type} at distance {match.distance} (held: {was})"
+            review.settle_confirmed(session, keyring, existing, MONITOR.label, why, automatic=True)
         tracked = {(row.role, row.url) for row in urls(session, existing)}
         for role, url in ref.urls.items():  # a thumbnail or page found later is checked too
             if (role, url) not in tracked:
@@ -55,17 +81,20 @@ def record(
         if existing.state == REMOVED:  # back at the very same address
             existing.state, existing.removed_at = PRESENT, None
             _set_urls(session, existing, PRESENT)
-            ledger.append(session, EventTag.SIGHTING_REAPPEARED, MONITOR.label,
-                          {"case": existing.owner_id, "sighting": existing.public_id})  # fmt: skip
-            return Recorded(existing, new=False, reappeared=True)
-        return Recorded(existing, new=False, reappeared=False)
+            if existing.review != review.HELD:
+                ledger.append(session, EventTag.SIGHTING_REAPPEARED, MONITOR.label,
+                              {"case": existing.owner_id,
+                               "sighting": existing.public_id})  # fmt: skip
+            return Recorded(existing, new=False, reappeared=True, confirmed=confirmed)
+        return Recorded(existing, new=False, reappeared=False, confirmed=confirmed)
 
     earlier = session.scalar(
         select(Sighting)
-        .where(Sighting.bank_entry == match.entry_id, Sighting.state == REMOVED)
+        .where(Sighting.bank_entry == match.entry_id, Sighting.state == REMOVED, _not_rejected())
         .order_by(Sighting.removed_at.desc())
         .limit(1)
     )
+    held = match.robust_only
     sighting = Sighting(
         public_id=f"SG-{secrets.token_hex(6).upper()}",
         bank_entry=match.entry_id,
@@ -81,6 +110,7 @@ def record(
         first_seen=now,
         last_seen=now,
         next_check_at=now + timedelta(seconds=recheck_after_s),
+        review=review.HELD if held else None,
     )
     session.add(sighting)
     session.flush()
@@ -99,11 +129,18 @@ def record(
         {"case": match.owner_id, "sighting": sighting.public_id, "bank_entry": match.entry_id,
          "capture": capture.public_id},
         {"media_url": ref.url, "page_url": ref.page_url, "post": ref.post_id,
-         "thread": ref.thread, "signal_type": match.signal_type, "distance": match.distance},
+         "thread": ref.thread, "signal_type": match.signal_type, "distance": match.distance,
+         "signal_types": sorted(match.signal_types or {match.signal_type})},
         scope=captures.case_scope(match.owner_id),
         keyring=keyring,
     )  # fmt: skip
-    if earlier is not None:
+    if held:
+        ledger.append(session, EventTag.SIGHTING_HELD, MONITOR.label,
+                      {"case": match.owner_id, "sighting": sighting.public_id},
+                      {"reason": "matched by the robust signal alone; a caseworker reviews "
+                       "it before it counts"},
+                      scope=captures.case_scope(match.owner_id), keyring=keyring)  # fmt: skip
+    elif earlier is not None:
         ledger.append(session, EventTag.SIGHTING_REAPPEARED, MONITOR.label,
                       {"case": match.owner_id,
                        "sighting": [sighting.public_id, earlier.public_id]})  # fmt: skip
@@ -129,7 +166,11 @@ def due_for_recheck(session: Session, limit: int = 50, now: datetime | None = No
     return list(
         session.scalars(
             select(Sighting.id)
-            .where(Sighting.state == PRESENT, Sighting.next_check_at <= (now or utcnow()))
+            .where(
+                Sighting.state == PRESENT,
+                Sighting.next_check_at <= (now or utcnow()),
+                _not_rejected(),
+            )
             .order_by(Sighting.next_check_at)
             .limit(limit)
         )
@@ -178,7 +219,8 @@ def progress_for_owner(session: Session, owner_id: str) -> Progress:
     """Counts and dates for a survivor: never URLs, never images."""
     rows = session.execute(
         select(Sighting.state, Sighting.first_seen, Sighting.removed_at).where(
-            Sighting.owner_id == owner_id
+            Sighting.owner_id == owner_id,
+            or_(Sighting.review.is_(None), Sighting.review.not_in(review.NOT_ACTIONABLE)),
         )
     ).all()
     removed = [r.removed_at for r in rows if r.state == REMOVED and r.removed_at]
@@ -192,33 +234,75 @@ def progress_for_owner(session: Session, owner_id: str) -> Progress:
 
 
 @dataclass(frozen=True)
-class SightingInfo:
-    """What other domains may know of a sighting: ids, state, the URLs that served it."""
+class SightingView:
+    """A sighting as other domains see it (takedowns, staff pages): no image, no capture."""
 
     public_id: str
-    case_ref: str
-    state: str
-    page_url: str
+    case: str
+    bank_entry: str
+    signal_type: str
+    distance: int
     media_url: str
-    urls: tuple[tuple[str, str, str], ...]  # (role, url, state) for every URL re-checked
+    page_url: str
+    post_id: str | None
+    thread: str | None
+    state: str
     first_seen: datetime
+    last_seen: datetime
     removed_at: datetime | None
     reappearance_of: str | None
+    urls: tuple[tuple[str, str, str], ...]  # (role, url, present|removed) per URL checked
+
+    @classmethod
+    def of(cls, session: Session, row: Sighting) -> SightingView:
+        return cls(
+            public_id=row.public_id,
+            case=row.owner_id,
+            bank_entry=row.bank_entry,
+            signal_type=row.signal_type,
+            distance=row.distance,
+            media_url=row.media_url,
+            page_url=row.page_url,
+            post_id=row.post_id,
+            thread=row.thread,
+            state=row.state,
+            first_seen=row.first_seen,
+            last_seen=row.last_seen,
+            removed_at=row.removed_at,
+            reappearance_of=row.reappearance_of,
+            urls=tuple((u.role, u.url, u.state) for u in urls(session, row)),
+        )
 
 
-def _info(session: Session, row: Sighting) -> SightingInfo:
-    return SightingInfo(
-        public_id=row.public_id, case_ref=row.owner_id, state=row.state, page_url=row.page_url,
-        media_url=row.media_url, urls=tuple((u.role, u.url, u.state) for u in urls(session, row)),
-        first_seen=row.first_seen, removed_at=row.removed_at,
-        reappearance_of=row.reappearance_of,
-    )  # fmt: skip
+def for_takedown(session: Session, public_id: str) -> SightingView:
+    """A sighting that a takedown may act on; held or rejected ones are refused."""
+    row = session.scalar(select(Sighting).where(Sighting.public_id == public_id))
+    if row is None:
+        raise SightingReviewError(f"No sighting has the id {public_id}.")
+    if row.review in review.NOT_ACTIONABLE:
+        why = ("is a possible match still waiting for a caseworker's review"
+               if row.review == review.HELD else "was found not to be a match")  # fmt: skip
+        raise SightingHeldError(f"Sighting {public_id} {why}, so no takedown is sent for it.")
+    return SightingView.of(session, row)
 
 
-def find(session: Session, public_id: str) -> SightingInfo | None:
+def actionable(session: Session, owner_id: str) -> list[SightingView]:
+    """A case's sightings that count (confirmed or needing no review), oldest first."""
+    rows = session.scalars(
+        select(Sighting)
+        .where(
+            Sighting.owner_id == owner_id,
+            or_(Sighting.review.is_(None), Sighting.review.not_in(review.NOT_ACTIONABLE)),
+        )
+        .order_by(Sighting.first_seen, Sighting.id)
+    )
+    return [SightingView.of(session, row) for row in rows]
+
+
+def find(session: Session, public_id: str) -> SightingView | None:
     """One sighting by its public id (service for takedowns), or None."""
     row = session.scalar(select(Sighting).where(Sighting.public_id == public_id))
-    return _info(session, row) if row is not None else None
+    return SightingView.of(session, row) if row is not None else None
 
 
 def states(session: Session, public_ids: Collection[str]) -> dict[str, tuple[str, datetime | None]]:
@@ -233,11 +317,11 @@ def states(session: Session, public_ids: Collection[str]) -> dict[str, tuple[str
     return {r.public_id: (r.state, r.removed_at) for r in rows}
 
 
-def reappearances(session: Session, of: Collection[str]) -> list[SightingInfo]:
+def reappearances(session: Session, of: Collection[str]) -> list[SightingView]:
     """Sightings the monitor linked to one of ``of`` as its re-appearance, oldest first."""
     if not of:
         return []
     rows = session.scalars(
         select(Sighting).where(Sighting.reappearance_of.in_(list(of))).order_by(Sighting.id)
     )
-    return [_info(session, row) for row in rows]
+    return [SightingView.of(session, row) for row in rows]

@@ -51,6 +51,9 @@ class Permission(StrEnum):
     VIEW_CONNECTIONS = "cases:connections:view"  # common connections within a series
     # takedowns
     MANAGE_TAKEDOWNS = "takedowns:notice:manage"  # draft, send, record replies, escalate
+    # monitor
+    DISCARD_CAPTURE = "evidence:capture:discard"  # a capture of a copy found to be no match
+    REVIEW_SIGHTING = "monitor:sighting:review"  # confirm or reject a robust-only match
 
 
 #: What each permission lets someone do, in words for a refusal.
@@ -73,6 +76,8 @@ DOES = {
     Permission.MESSAGE_SURVIVOR: "write to survivors and read their replies",
     Permission.VIEW_CONNECTIONS: "see the common connections within a series",
     Permission.MANAGE_TAKEDOWNS: "draft, send and follow takedown notices",
+    Permission.DISCARD_CAPTURE: "discard the capture of a copy found not to be a match",
+    Permission.REVIEW_SIGHTING: "confirm or reject a possible match found by the monitor",
 }
 
 _CASEWORK = frozenset(
@@ -93,8 +98,14 @@ _CASEWORK = frozenset(
 _GRANTS: dict[Role, frozenset[Permission]] = {
     Role.SURVIVOR: frozenset({Permission.ADD_CAPTURE}),
     # Caseworkers read reports and decide links, but never see captures (they may show
-    # intimate images): there is no capture permission here at all.
-    Role.CASEWORKER: _CASEWORK | {Permission.ADD_CAPTURE, Permission.SHRED_CASE_DATA},
+    # intimate images): they may only discard one found not to be a match, unseen.
+    Role.CASEWORKER: _CASEWORK
+    | {
+        Permission.ADD_CAPTURE,
+        Permission.SHRED_CASE_DATA,
+        Permission.REVIEW_SIGHTING,
+        Permission.DISCARD_CAPTURE,
+    },
     # Captures may show intimate images: only investigators list, open or export them.
     Role.INVESTIGATOR: frozenset(
         {
@@ -107,6 +118,8 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.EXPORT_EVIDENCE,
             Permission.VERIFY_LEDGER,
             Permission.VIEW_CONNECTIONS,
+            Permission.REVIEW_SIGHTING,
+            Permission.DISCARD_CAPTURE,
         }
     ),
     Role.PARTNER: frozenset(),

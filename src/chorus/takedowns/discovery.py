@@ -191,7 +191,7 @@ class Discoverer:
             found = [r for future in futures for r in future.result()]
         result.failures = [f for part in parts for f in part.failures]
         result.addresses, result.cdn = parts[1].addresses, parts[1].cdn
-        result.recipients = _ordered(found + search_engines.recipients())
+        result.recipients = ordered(found + search_engines.recipients())
         return result
 
     @staticmethod
@@ -277,7 +277,8 @@ def _cdn_recipient(provider: cdn.CdnProvider, address: Any) -> Recipient:
     )  # fmt: skip
 
 
-def _ordered(recipients: list[Recipient]) -> list[Recipient]:
+def ordered(recipients: list[Recipient]) -> list[Recipient]:
+    """Each recipient once (by role and contact), in ladder order, sources in order."""
     seen: set[tuple[str, str | None, str | None]] = set()
     unique = []
     for r in recipients:

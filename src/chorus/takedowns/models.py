@@ -107,3 +107,23 @@ class TakedownTransition(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     by: Mapped[str] = mapped_column(String(120))
     why: Mapped[str] = mapped_column(Text)
+
+
+class TakedownDiscovery(Base):
+    """One run of recipient discovery for a takedown's copy: what was found, what failed.
+
+    Kept (not only the latest candidates on the takedown) because the caseworker chooses
+    from it across requests, re-running it costs seconds of look-ups, and what was known
+    when a recipient was chosen is part of the record."""
+
+    __tablename__ = "takedown_discoveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    takedown_id: Mapped[int] = mapped_column(ForeignKey("takedowns.id"), index=True)
+    urls: Mapped[list[str]] = mapped_column(JSON)  # the copy's addresses looked up
+    recipients: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # snapshots, recipient.py
+    #: Sources that gave nothing: {"host", "source", "reason"} in a caseworker's words.
+    failures: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    cdn: Mapped[str | None] = mapped_column(String(120))  # a CDN in front of the site
+    ran_by: Mapped[str] = mapped_column(String(120))
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -61,6 +61,18 @@ def get(session: Session, takedown_id: str) -> TakedownView:
     return view(session, takedown_row(session, takedown_id))
 
 
+def notice(session: Session, notice_id: str) -> NoticeView:
+    return notice_view(*notice_row(session, notice_id))
+
+
+def notice_choices(session: Session, notice_id: str) -> Choices | None:
+    """What a notice was filled in with (for its form); None once it was erased."""
+    _takedown, row = notice_row(session, notice_id)
+    if "forgotten" in row.elements:
+        return None
+    return notices.choices_from(row.elements)
+
+
 def for_case(session: Session, case_ref: str) -> list[TakedownView]:
     """Every takedown of a case, oldest first (a caseworker's list)."""
     rows = session.scalars(
@@ -107,14 +119,14 @@ def open_takedown(
 ) -> Takedown:
     """A takedown for one sighting (one copy location); the same sighting is refused twice."""
     require(by, Permission.MANAGE_TAKEDOWNS)
-    info = sightings.find(session, sighting_id)
-    if info is None:
+    if sightings.find(session, sighting_id) is None:
         raise TakedownError(f"No sighting has the id {sighting_id}.")
+    info = sightings.for_takedown(session, sighting_id)  # held or rejected: refused
     if session.scalar(select(Takedown.id).where(Takedown.sighting == sighting_id)):
         raise TakedownError(f"Sighting {sighting_id} already has a takedown.")
     takedown = Takedown(
         public_id=new_id("TD"),
-        case_ref=info.case_ref,
+        case_ref=info.case,
         sighting=sighting_id,
         state=states.OPEN,
         candidates=[notices.recipient_snapshot(r) for r in candidates],

@@ -25,14 +25,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chorus.config import Settings
-from chorus.errors import ChorusError
+from chorus.errors import ChorusError, SightingHeldError
 from chorus.evidence.keys import KeyRing
 from chorus.evidence.tags import EventTag
 from chorus.monitor import sightings
 from chorus.security.policy import Actor, Role
 from chorus.store.base import utcnow
 from chorus.store.session import transaction
-from chorus.takedowns import notices, service, states
+from chorus.takedowns import finding, notices, service, states
+from chorus.takedowns.discovery import Discoverer, DiscoveryResult
 from chorus.takedowns.models import EscalationProposal, Notice, Takedown
 from chorus.takedowns.recipient import ESCALATION_ORDER, Recipient, RecipientRole
 
@@ -149,6 +150,10 @@ def _new_locations(
             continue
         earlier = by_sighting[info.reappearance_of or ""]
         if earlier.state == states.CLOSED:  # the survivor's data was deleted: not followed
+            continue
+        try:
+            sightings.for_takedown(session, info.public_id)
+        except SightingHeldError:  # a possible match awaiting review: followed once confirmed
             continue
         candidates = [notices.recipient_from(c) for c in earlier.candidates]
         if discover is not None:
@@ -328,13 +333,34 @@ def run_due(
     now: datetime | None = None,
     *,
     mailer: object | None = None,
+    discover: bool = True,
+    discoverer: Discoverer | None = None,
 ) -> Advanced:
     """The periodic job: advance, then email the re-notices whose first notice went by email
-    (when email is set up); the others wait as drafts for the caseworker."""
+    (when email is set up); the others wait as drafts for the caseworker.
+
+    A copy found again at a new address gets its recipients from real discovery (with
+    ``discover``), looked up first, outside the transaction that locks the takedowns; the
+    run is kept with the new takedown (``finding.record``) so its page shows what was
+    found and what failed."""
     from chorus.takedowns import sending  # sending imports service; keep the job light
 
+    found: dict[str, list[DiscoveryResult]] = {}
+    if discover:
+        with transaction(sessions) as session:
+            wanted = finding.copies_to_discover(session)
+        found = finding.look_up_copies(settings, wanted, discoverer)
+
+    def recipients_at(page_url: str) -> list[Recipient]:
+        return finding.merged(found.get(page_url, []))[0]
+
     with transaction(sessions) as session:
-        done = advance(session, now)
+        done = advance(session, now, discover=recipients_at if found else None)
+        for takedown_id in done.reopened:
+            takedown = service.takedown_row(session, takedown_id)
+            info = sightings.find(session, takedown.sighting)
+            if info is not None and found.get(info.page_url):
+                finding.record(session, takedown_id, found[info.page_url], by=TRACKER)
         by_email = []
         for notice_id in done.renotices:
             _takedown, notice = service.notice_row(session, notice_id)

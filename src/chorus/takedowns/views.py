@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from chorus.takedowns.recipient import Recipient
 _URL_ORDER = {"page": 0, "media": 1, "thumbnail": 2, "api": 3}
 
 
-def copy_urls(info: sightings.SightingInfo) -> list[str]:
+def copy_urls(info: sightings.SightingView) -> list[str]:
     """Every address that served the copy: page first, then the file, thumbnail, JSON."""
     ordered = sorted(info.urls, key=lambda u: _URL_ORDER.get(u[0], 9))
     return list(dict.fromkeys([info.page_url] + [url for _role, url, _state in ordered]))
@@ -140,3 +141,49 @@ def view(session: Session, takedown: Takedown) -> TakedownView:
             TransitionView(h.subject, h.from_state, h.to_state, h.at, h.by, h.why) for h in history
         ],
     )
+
+
+@dataclass(frozen=True)
+class CopyView:
+    """One copy the monitor found (a sighting): where, since when, its state; never the
+    image. With its takedown, when one was opened."""
+
+    sighting: str
+    host: str
+    page_url: str
+    urls: list[tuple[str, str, str]]  # (role, url, state): page, media, thumbnail, api
+    first_seen: datetime
+    state: str  # present, removed (as the monitor's re-checks found)
+    removed_at: datetime | None
+    reappearance_of: str | None
+    takedown: str | None
+    takedown_state: str | None
+
+
+def copy_view(session: Session, info: sightings.SightingView) -> CopyView:
+    takedown = session.scalar(select(Takedown).where(Takedown.sighting == info.public_id))
+    ordered = sorted(info.urls, key=lambda u: _URL_ORDER.get(u[0], 9))
+    return CopyView(
+        sighting=info.public_id,
+        host=urlsplit(info.page_url).hostname or "",
+        page_url=info.page_url,
+        urls=list(ordered),
+        first_seen=info.first_seen,
+        state=info.state,
+        removed_at=info.removed_at,
+        reappearance_of=info.reappearance_of,
+        takedown=takedown.public_id if takedown else None,
+        takedown_state=takedown.state if takedown else None,
+    )
+
+
+def copies_for_case(session: Session, case_ref: str) -> list[CopyView]:
+    """Every copy found of a case's images that counts, oldest first, with its takedown.
+    Possible matches still awaiting a caseworker's review (or found not to match) are left
+    out: no takedown is sent for them."""
+    return [copy_view(session, info) for info in sightings.actionable(session, case_ref)]
+
+
+def copy_of(session: Session, sighting_id: str) -> CopyView | None:
+    info = sightings.find(session, sighting_id)
+    return copy_view(session, info) if info is not None else None

@@ -43,8 +43,12 @@ from chorus.web.pages import register as register_page
 from chorus.web.pages import staff as staff_page
 from chorus.web.pages import staff_accounts as staff_accounts_page
 from chorus.web.pages import staff_cases as staff_cases_page
+from chorus.web.pages import staff_notices as staff_notices_page
 from chorus.web.pages import staff_reports as staff_reports_page
+from chorus.web.pages import staff_review as staff_review_page
 from chorus.web.pages import staff_series as staff_series_page
+from chorus.web.pages import staff_takedown_metrics as staff_takedown_metrics_page
+from chorus.web.pages import staff_takedowns as staff_takedowns_page
 
 HOUSEKEEPING_INTERVAL_S = 600
 #: Page assets (the browser fingerprinting scripts among them), served by Chorus itself.
@@ -92,6 +96,8 @@ STATUS = {
     errors.NoticeIncompleteError: 422,
     errors.SendError: 502,
     errors.TakedownError: 422,
+    errors.SightingReviewError: 409,
+    errors.SightingHeldError: 409,
 }
 
 
@@ -206,7 +212,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(staff_accounts_page.router)
     app.include_router(staff_reports_page.router)
     app.include_router(staff_cases_page.router)
+    app.include_router(staff_review_page.router)
     app.include_router(staff_series_page.router)
+    app.include_router(staff_takedowns_page.router)
+    app.include_router(staff_notices_page.router)
+    app.include_router(staff_takedown_metrics_page.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from chorus.cases import case_view, series_view, worklist
 from chorus.errors import AccessDeniedError, RateLimitedError, SessionError, SignInError
+from chorus.monitor import review
 from chorus.security import staff_auth
 from chorus.security.policy import Permission, allowed, require
 from chorus.security.staff_auth import COOKIE, StaffSession, StaffSessionSigner
@@ -166,4 +167,10 @@ def queue(request: Request, session: SessionDep) -> Response:
         if allowed(staff.actor, Permission.MANAGE_CASE)
         else None
     )
-    return page(request, "staff_queue.html", staff, items=items, series=series, waiting=waiting)
+    to_review = (
+        len(review.review_queue(session))
+        if allowed(staff.actor, Permission.REVIEW_SIGHTING)
+        else None
+    )
+    return page(request, "staff_queue.html", staff, items=items, series=series,
+                waiting=waiting, to_review=to_review)  # fmt: skip

@@ -66,20 +66,20 @@ def find_case(request: Request, session: SessionDep, reference: str = "") -> Res
     return RedirectResponse(f"/staff/cases/{ref}", status_code=303)
 
 
-@router.get("/staff/cases/{reference}", response_class=HTMLResponse)
-def case(request: Request, session: SessionDep, reference: str) -> Response:
+@router.get("/staff/cases/{case_ref}", response_class=HTMLResponse)
+def case(request: Request, session: SessionDep, case_ref: str) -> Response:
     try:
         staff = signed_in(request, session, Permission.MANAGE_CASE)
     except Refused as refused:
         return refused.response
-    return _case_page(request, session, staff, reference)
+    return _case_page(request, session, staff, case_ref)
 
 
-@router.post("/staff/cases/{reference}/contact", response_class=HTMLResponse)
+@router.post("/staff/cases/{case_ref}/contact", response_class=HTMLResponse)
 def assign(
     request: Request,
     session: SessionDep,
-    reference: str,
+    case_ref: str,
     csrf_token: Csrf = "",
     name: Name = "",
     unit: Unit = "",
@@ -92,13 +92,13 @@ def assign(
     keyring = request.app.state.keyring
     try:
         with session.begin_nested():
-            named_contact.assign_contact(session, keyring, staff.actor, reference,
+            named_contact.assign_contact(session, keyring, staff.actor, case_ref,
                                          NamedContact(name, unit, reach))  # fmt: skip
     except ChorusError as exc:
         typed = {"contact": {"name": name, "unit": unit, "reach": reach}}
-        return _case_page(request, session, staff, reference, 422, error=exc.message,
+        return _case_page(request, session, staff, case_ref, 422, error=exc.message,
                           error_for="contact", typed=typed)  # fmt: skip
-    return _done(reference, "contact")
+    return _done(case_ref, "contact")
 
 
 def _status_change(
@@ -135,36 +135,36 @@ def _status_change(
     return _done(reference, action)
 
 
-@router.post("/staff/cases/{reference}/close", response_class=HTMLResponse)
+@router.post("/staff/cases/{case_ref}/close", response_class=HTMLResponse)
 def close(
-    request: Request, session: SessionDep, reference: str, csrf_token: Csrf = "",
+    request: Request, session: SessionDep, case_ref: str, csrf_token: Csrf = "",
     reason: Reason = "", name: Name = "", unit: Unit = "", reach: Reach = "",
 ) -> Response:  # fmt: skip
     contact = {"name": name, "unit": unit, "reach": reach}
-    return _status_change(request, session, reference, "close", csrf_token, reason, contact)
+    return _status_change(request, session, case_ref, "close", csrf_token, reason, contact)
 
 
-@router.post("/staff/cases/{reference}/transfer", response_class=HTMLResponse)
+@router.post("/staff/cases/{case_ref}/transfer", response_class=HTMLResponse)
 def transfer(
-    request: Request, session: SessionDep, reference: str, csrf_token: Csrf = "",
+    request: Request, session: SessionDep, case_ref: str, csrf_token: Csrf = "",
     reason: Reason = "", name: Name = "", unit: Unit = "", reach: Reach = "",
 ) -> Response:  # fmt: skip
     contact = {"name": name, "unit": unit, "reach": reach}
-    return _status_change(request, session, reference, "transfer", csrf_token, reason, contact)
+    return _status_change(request, session, case_ref, "transfer", csrf_token, reason, contact)
 
 
-@router.post("/staff/cases/{reference}/reopen", response_class=HTMLResponse)
+@router.post("/staff/cases/{case_ref}/reopen", response_class=HTMLResponse)
 def reopen(
-    request: Request, session: SessionDep, reference: str, csrf_token: Csrf = "",
+    request: Request, session: SessionDep, case_ref: str, csrf_token: Csrf = "",
     reason: Reason = "", name: Name = "", unit: Unit = "", reach: Reach = "",
 ) -> Response:  # fmt: skip
     contact = {"name": name, "unit": unit, "reach": reach}
-    return _status_change(request, session, reference, "reopen", csrf_token, reason, contact)
+    return _status_change(request, session, case_ref, "reopen", csrf_token, reason, contact)
 
 
-@router.post("/staff/cases/{reference}/messages", response_class=HTMLResponse)
+@router.post("/staff/cases/{case_ref}/messages", response_class=HTMLResponse)
 def write(
-    request: Request, session: SessionDep, reference: str, csrf_token: Csrf = "", text: Text = ""
+    request: Request, session: SessionDep, case_ref: str, csrf_token: Csrf = "", text: Text = ""
 ) -> Response:
     try:
         staff = signed_in(request, session, Permission.MESSAGE_SURVIVOR, csrf_token)
@@ -172,16 +172,16 @@ def write(
         return refused.response
     try:
         with session.begin_nested():
-            messages.send_message(session, request.app.state.keyring, staff.actor, reference, text)
+            messages.send_message(session, request.app.state.keyring, staff.actor, case_ref, text)
     except ChorusError as exc:
-        return _case_page(request, session, staff, reference, 422, error=exc.message,
+        return _case_page(request, session, staff, case_ref, 422, error=exc.message,
                           error_for="message", typed={"message": {"text": text}})  # fmt: skip
-    return _done(reference, "message", "#messages-title")
+    return _done(case_ref, "message", "#messages-title")
 
 
-@router.post("/staff/cases/{reference}/notes/{note_id}/called", response_class=HTMLResponse)
+@router.post("/staff/cases/{case_ref}/notes/{note_id}/called", response_class=HTMLResponse)
 def called(
-    request: Request, session: SessionDep, reference: str, note_id: int, csrf_token: Csrf = ""
+    request: Request, session: SessionDep, case_ref: str, note_id: int, csrf_token: Csrf = ""
 ) -> Response:
     try:
         staff = signed_in(request, session, Permission.MESSAGE_SURVIVOR, csrf_token)
@@ -189,8 +189,8 @@ def called(
         return refused.response
     try:
         with session.begin_nested():
-            notifier.record_call(session, staff.actor, reference, note_id)
+            notifier.record_call(session, staff.actor, case_ref, note_id)
     except ChorusError as exc:
-        return _case_page(request, session, staff, reference, 422, error=exc.message,
+        return _case_page(request, session, staff, case_ref, 422, error=exc.message,
                           error_for="notes")  # fmt: skip
-    return _done(reference, "called")
+    return _done(case_ref, "called")

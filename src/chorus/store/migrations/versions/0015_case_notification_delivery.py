@@ -1,7 +1,7 @@
 """Cases: delivery of the neutral notes to survivors (tries, the last refusal, next try).
 
-Revision ID: 0014
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from chorus.store.base import UTCDateTime
 
-revision = "0014"
-down_revision = "0012"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
