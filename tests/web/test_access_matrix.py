@@ -144,7 +144,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/survivor/fingerprints"): {"fingerprints": []},
     ("POST", "/api/v1/lookup"): {"signals": [{"signal_type": "sha256", "signal": "0" * 64}]},
     ("POST", "/portal/sign-in"): {"reference": "CH-XXXX-XXXX", "pin": "000000"},
-    ("POST", "/staff/sign-in"): {"username": "nobody.matrix", "password": "x" * 12, "code": "000000"},
+    ("POST", "/staff/sign-in"): {"username": "no.one", "password": "x" * 12, "code": "000000"},
 }
 
 
