@@ -303,39 +303,54 @@ class Settings(BaseSettings):
         default="",
         description="The From address of notices sent by email; empty: the notifier email.",
     )
-    takedown_smtp_host: str = Field(
+    smtp_host: str = Field(
         default="",
         description=(
-            "Mail server for sending notices by email; empty: email sending is off "
-            "(notices go by web form pack or are marked sent by hand)."
+            "Mail server (SMTP) for takedown notices and the neutral notes to survivors; "
+            "empty: email is off (notices go by web form pack or are marked sent by hand, "
+            "survivors' notes wait and the case page says so)."
         ),
     )
-    takedown_smtp_port: int = Field(
-        default=587, ge=1, le=65535, description="Port of the mail server."
-    )
-    takedown_smtp_tls: Literal["starttls", "tls", "none"] = Field(
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Port of the mail server.")
+    smtp_tls: Literal["starttls", "tls", "none"] = Field(
         default="starttls",
         description=(
             "How the mail connection is encrypted: 'starttls', 'tls' (implicit, port 465) or "
             "'none' (refused outside development unless the server is on this machine)."
         ),
     )
-    takedown_smtp_username: str = Field(
+    smtp_username: str = Field(
         default="", description="User name for the mail server; empty: no authentication."
     )
-    takedown_smtp_password: SecretStr | None = Field(
+    smtp_password: SecretStr | None = Field(
         default=None,
         description="Password for the mail server (never defaulted; required with a user name).",
     )
-    takedown_smtp_ca_file: Path | None = Field(
+    smtp_ca_file: Path | None = Field(
         default=None,
         description=(
             "CA certificates (PEM) to trust for the mail server instead of the system's, e.g. "
             "a private relay's; empty: the system's trusted authorities."
         ),
     )
-    takedown_smtp_timeout_s: float = Field(
+    smtp_timeout_s: float = Field(
         default=30.0, gt=0, description="Seconds to wait for the mail server."
+    )
+    survivor_mail_from: str = Field(
+        default="",
+        description=(
+            "The From address of the neutral notes to survivors who chose email (a neutral "
+            "name and address: someone else may see their inbox). Empty: no email notes are "
+            "sent; they wait, and the case page says so."
+        ),
+    )
+    survivor_notes_interval_s: float = Field(
+        default=60.0,
+        ge=0,
+        description=(
+            "How often `chorus serve` sends the neutral notes waiting for survivors who "
+            "chose email, in seconds; 0 turns it off."
+        ),
     )
     takedown_renotice_after_s: int = Field(
         default=24 * 3600,
@@ -379,20 +394,20 @@ class Settings(BaseSettings):
                 )
         if self.env == "production":
             self.duty_contact()
-        self._require_safe_mail()
+        self.require_safe_mail()
 
-    def _require_safe_mail(self) -> None:
-        host = self.takedown_smtp_host.strip()
+    def require_safe_mail(self) -> None:
+        host = self.smtp_host.strip()
         if not host:
             return
-        if self.takedown_smtp_username and self.takedown_smtp_password is None:
+        if self.smtp_username and self.smtp_password is None:
             raise ConfigError(
-                "CHORUS_TAKEDOWN_SMTP_PASSWORD must be set when CHORUS_TAKEDOWN_SMTP_USERNAME "
+                "CHORUS_SMTP_PASSWORD must be set when CHORUS_SMTP_USERNAME "
                 "is; credentials are never defaulted."
             )
-        if self.takedown_smtp_tls == "none" and host not in {"127.0.0.1", "::1", "localhost"}:
+        if self.smtp_tls == "none" and host not in {"127.0.0.1", "::1", "localhost"}:
             raise ConfigError(
-                f"CHORUS_TAKEDOWN_SMTP_TLS is 'none' for {host}: notices would cross the "
+                f"CHORUS_SMTP_TLS is 'none' for {host}: mail would cross the "
                 "network unencrypted. Use 'starttls' or 'tls', or a mail server on this machine."
             )
 

@@ -73,10 +73,10 @@ def takedown_settings(
         takedown_notifier_name="Example Helpline",
         takedown_notifier_email="takedowns@helpline.example",
         takedown_notifier_address="1 Example Street, Exampletown EX1 1EX",
-        takedown_smtp_host="127.0.0.1" if smtp_port else "",
-        takedown_smtp_port=smtp_port or 587,
-        takedown_smtp_tls="none",
-        takedown_smtp_timeout_s=5,
+        smtp_host="127.0.0.1" if smtp_port else "",
+        smtp_port=smtp_port or 587,
+        smtp_tls="none",
+        smtp_timeout_s=5,
     )
     values.update(more)
     return Settings(**values)

@@ -188,7 +188,7 @@ def test_an_unreachable_server_sends_nothing_and_changes_nothing(
     caseworker: Actor,
 ) -> None:
     notice_id = drafted(sessions, keyring, settings, caseworker)
-    closed = settings.model_copy(update={"takedown_smtp_port": 9})  # nothing listens there
+    closed = settings.model_copy(update={"smtp_port": 9})  # nothing listens there
     with pytest.raises(SendError, match="could not be used"):
         sending.send_email(sessions, keyring, closed, notice_id, by=caseworker)
     with transaction(sessions) as session:
@@ -276,17 +276,17 @@ def test_only_staff_who_may_manage_takedowns_can_act(
 def test_unsafe_mail_settings_are_refused(settings: Settings) -> None:
     from chorus.errors import ConfigError
 
-    remote = settings.model_copy(update={"takedown_smtp_host": "mail.example.net"})
+    remote = settings.model_copy(update={"smtp_host": "mail.example.net"})
     with pytest.raises(ConfigError, match="unencrypted"):
         remote.require_secrets()
     with pytest.raises(ConfigError, match="unencrypted"):
         sending.Mailer(remote)
-    no_password = settings.model_copy(update={"takedown_smtp_username": "helpline"})
+    no_password = settings.model_copy(update={"smtp_username": "helpline"})
     with pytest.raises(ConfigError, match="never defaulted"):
         no_password.require_secrets()
     settings.require_secrets()  # a mail server on this machine without TLS is fine
     with pytest.raises(SendError, match="not set up"):
-        sending.Mailer(settings.model_copy(update={"takedown_smtp_host": ""}))
+        sending.Mailer(settings.model_copy(update={"smtp_host": ""}))
 
 
 def test_no_notice_once_the_copy_is_gone(

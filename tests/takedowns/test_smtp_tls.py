@@ -99,18 +99,18 @@ def test_starttls_with_a_checked_certificate_and_login(
     inbox, port, cert = tls_smtp
     secure = settings.model_copy(
         update={
-            "takedown_smtp_port": port,
-            "takedown_smtp_tls": "starttls",
-            "takedown_smtp_username": "helpline",
-            "takedown_smtp_password": SecretStr("pw"),
+            "smtp_port": port,
+            "smtp_tls": "starttls",
+            "smtp_username": "helpline",
+            "smtp_password": SecretStr("pw"),
         }
     )
     notice_id = drafted(sessions, keyring, secure, caseworker)
     # The certificate is not trusted by default: nothing is sent, the notice stays a draft.
     with pytest.raises(SendError, match="could not be used"):
         sending.send_email(sessions, keyring, secure, notice_id, by=caseworker)
-    trusted = secure.model_copy(update={"takedown_smtp_ca_file": cert})
-    wrong = trusted.model_copy(update={"takedown_smtp_password": SecretStr("nope")})
+    trusted = secure.model_copy(update={"smtp_ca_file": cert})
+    wrong = trusted.model_copy(update={"smtp_password": SecretStr("nope")})
     with pytest.raises(SendError, match="could not be used"):
         sending.send_email(sessions, keyring, wrong, notice_id, by=caseworker)
     assert inbox.messages == []
@@ -128,7 +128,7 @@ def test_no_fall_back_to_plain_text(
     smtp: tuple[Inbox, int],
 ) -> None:
     inbox, _port = smtp  # this server offers no STARTTLS
-    wants_tls = settings.model_copy(update={"takedown_smtp_tls": "starttls"})
+    wants_tls = settings.model_copy(update={"smtp_tls": "starttls"})
     notice_id = drafted(sessions, keyring, wants_tls, caseworker)
     with pytest.raises(SendError, match="could not be used"):
         sending.send_email(sessions, keyring, wants_tls, notice_id, by=caseworker)

@@ -78,3 +78,10 @@ def file_reports(base: str, count: int, *, town_only: bool = False) -> list[str]
         assert answer.status_code == 201, answer.text
         refs.append(str(answer.json()["report_id"]))
     return refs
+
+
+def case_reference(report_page: str) -> str:
+    """The case reference a staff report page names (a link for caseworkers)."""
+    found = re.search(r"Case (?:<a [^>]*>)?([A-Z0-9-]+)", report_page)
+    assert found, "no case reference on the page"
+    return found.group(1)

@@ -30,7 +30,14 @@ from chorus.store.engine import make_engine
 from chorus.store.session import session_factory, transaction
 from chorus.web.app import create_app
 from tests.web.server import running_server
-from tests.web.staff_helpers import add_staff, csrf, file_reports, server_settings, signed_in
+from tests.web.staff_helpers import (
+    add_staff,
+    case_reference,
+    csrf,
+    file_reports,
+    server_settings,
+    signed_in,
+)
 
 ANON, SURVIVOR, PARTNER = "anonymous", "survivor", "partner"
 CASEWORKER, INVESTIGATOR, ADMIN = "caseworker", "investigator", "admin"
@@ -98,6 +105,16 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/captures/{capture_id}"): frozenset({INVESTIGATOR}),
     ("POST", "/staff/captures/{capture_id}/open"): frozenset({INVESTIGATOR}),
     ("POST", "/staff/series/{series_id}/export"): frozenset({INVESTIGATOR}),
+    ("GET", "/staff/cases"): frozenset({CASEWORKER}),
+    ("GET", "/staff/cases/{case_ref}"): frozenset({CASEWORKER}),
+    ("POST", "/staff/cases/{case_ref}/contact"): frozenset({CASEWORKER}),
+    ("POST", "/staff/cases/{case_ref}/close"): frozenset({CASEWORKER}),
+    ("POST", "/staff/cases/{case_ref}/transfer"): frozenset({CASEWORKER}),
+    ("POST", "/staff/cases/{case_ref}/reopen"): frozenset({CASEWORKER}),
+    ("POST", "/staff/cases/{case_ref}/messages"): frozenset({CASEWORKER}),
+    ("POST", "/staff/cases/{case_ref}/notes/{note_id}/called"): frozenset({CASEWORKER}),
+    ("GET", "/staff/review"): CASEWORK,
+    ("POST", "/staff/review/{sighting_id}"): CASEWORK,
     # takedowns (caseworkers)
     ("GET", "/staff/cases/{case_ref}/takedowns"): frozenset({CASEWORKER}),
     ("POST", "/staff/sightings/{sighting_id}/takedown"): frozenset({CASEWORKER}),
@@ -127,7 +144,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/survivor/fingerprints"): {"fingerprints": []},
     ("POST", "/api/v1/lookup"): {"signals": [{"signal_type": "sha256", "signal": "0" * 64}]},
     ("POST", "/portal/sign-in"): {"reference": "CH-XXXX-XXXX", "pin": "000000"},
-    ("POST", "/staff/sign-in"): {"username": "nobody", "password": "x" * 12, "code": "000000"},
+    ("POST", "/staff/sign-in"): {"username": "no.one", "password": "x" * 12, "code": "000000"},
 }
 
 
@@ -187,7 +204,7 @@ def world(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         series = cw.post(f"/staff/reports/{reports[0]}/series",
                          data={"csrf_token": tokens[CASEWORKER]}).headers["location"]  # fmt: skip
         engine = make_engine(database_url)
-        case_ref = cw.get(f"/staff/reports/{reports[0]}").text.split("Case ")[1].split(" ")[0]
+        case_ref = case_reference(cw.get(f"/staff/reports/{reports[0]}").text)
         with transaction(session_factory(engine)) as session:
             capture = captures.store(
                 session,
@@ -209,7 +226,7 @@ def world(database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
                        # takedown routes: unknown ids (a caseworker gets a plain 404/422)
                        "case_ref": case_ref, "sighting_id": "SG-000000000000",
                        "takedown_id": "TD-000000000000", "notice_id": "N-000000000000",
-                       "proposal_id": "E-000000000000"},
+                       "proposal_id": "E-000000000000", "note_id": "999999"},
         }  # fmt: skip
         for client in (survivor, *staff.values()):
             client.close()

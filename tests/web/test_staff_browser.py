@@ -64,3 +64,38 @@ def test_a_caseworker_signs_in_confirms_a_link_and_sees_the_series_chart(
     page.wait_for_url(f"{base}/staff/sign-in")
     page.goto(f"{base}/staff")
     assert page.url.endswith("/staff/sign-in")
+
+
+@pytest.mark.browser
+def test_a_caseworker_names_a_contact_writes_and_closes_a_case(
+    context: BrowserContext, staff_server: tuple[str, str, Path], artifacts: Path
+) -> None:
+    base, url, data_dir = staff_server
+    secret = add_staff(url, data_dir, "j.park", "caseworker", unit="Victim Care")
+    (report,) = file_reports(base, 1)
+    page = context.new_page()
+    page.goto(f"{base}/staff/sign-in")
+    page.get_by_label("Username").fill("j.park")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Code from your authenticator app").fill(code_for(secret))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/staff")
+    page.goto(f"{base}/staff/reports/{report}")
+    page.locator('a[href^="/staff/cases/"]').first.click()
+    page.wait_for_url(f"{base}/staff/cases/*")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Case ")
+    page.locator("#contact-name").fill("Sam Okoro")
+    page.locator("#contact-unit").fill("Example Helpline")
+    page.locator("#contact-reach").fill("0300 123 4567, weekdays 9am to 5pm")
+    page.get_by_role("button", name="Assign this contact").click()
+    assert "the survivor has been told" in page.get_by_role("status").inner_text()
+    page.get_by_label("Write to the survivor").fill("Hello, I am Sam, your named contact.")
+    page.get_by_role("button", name="Send message").click()
+    assert "Hello, I am Sam" in page.locator("ol.thread").inner_text()
+    assert page.locator("#close-name").input_value() == "Sam Okoro"  # the contact stays
+    page.get_by_label("Reason for closing").fill("The copies were removed.")
+    page.screenshot(path=str(artifacts / "staff-case.png"), full_page=True)
+    page.get_by_role("button", name="Close the case and tell the survivor").click()
+    assert "The case is closed" in page.get_by_role("status").inner_text()
+    assert page.get_by_role("button", name="Reopen the case and tell the survivor").is_visible()
+    assert page.locator("img").count() == 0

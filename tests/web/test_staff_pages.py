@@ -24,6 +24,7 @@ from tests.web.server import running_server
 from tests.web.staff_helpers import (
     PASSWORD,
     add_staff,
+    case_reference,
     code_for,
     csrf,
     file_reports,
@@ -176,7 +177,7 @@ def test_investigators_see_capture_records_open_with_a_reason_and_export(
     series_url = http.post(f"/staff/reports/{reports[1]}/series",
                            data={"csrf_token": token}).headers["location"]  # fmt: skip
     series_id = series_url.rsplit("/", 1)[1]
-    case_ref = page.split("Case ")[1].split(" ")[0]
+    case_ref = case_reference(page)
     engine = make_engine(url)
     with transaction(session_factory(engine)) as session:
         info = captures.store(

@@ -227,3 +227,8 @@ class CaseNotification(Base):
     text: Mapped[str] = mapped_column(String(300))
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Delivery by email (``chorus.cases.notifier``): tries so far, the last refusal, and
+    # when to try again (None: at the next run).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -34,6 +34,7 @@ class EventTag(StrEnum):
     MESSAGE_SENT = "cases:message:sent"
     MESSAGE_RECEIVED = "cases:message:received"
     SERIES_CONNECTIONS_VIEWED = "cases:series:connections_viewed"
+    NOTE_DELIVERED = "cases:note:delivered"  # a neutral note emailed, or given by a call
     # matching
     FINGERPRINTS_REGISTERED = "matching:fingerprints:registered"
     FINGERPRINTS_WITHDRAWN = "matching:fingerprints:withdrawn"

@@ -15,7 +15,6 @@ be sent again.
 from __future__ import annotations
 
 import smtplib
-import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -24,6 +23,7 @@ from email.utils import format_datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from chorus import mail
 from chorus.config import Settings
 from chorus.errors import SendError, TakedownError
 from chorus.evidence import captures, ledger
@@ -39,63 +39,29 @@ from chorus.takedowns.models import Notice
 EMAIL, WEB_FORM, MANUAL = "email", "web_form", "manual"
 
 
-class Refused(Exception):
-    """The mail server said no (or could not be reached): nothing was accepted."""
+#: The mail server said no (or could not be reached): nothing was accepted.
+Refused = mail.Refused
 
 
 class Mailer:
-    """SMTP delivery from the settings; ``send`` raises :class:`Refused` only when certain
-    that the message was not accepted, and any other error when it cannot be sure."""
+    """Notices' delivery through the shared mail transport (:mod:`chorus.mail`); ``send``
+    raises :class:`Refused` only when certain that the message was not accepted, and any
+    other error when it cannot be sure."""
 
     def __init__(self, settings: Settings) -> None:
-        if not settings.takedown_smtp_host.strip():
+        server = mail.MailServer.configured(settings)
+        if server is None:
             raise SendError(
-                "Email sending is not set up (CHORUS_TAKEDOWN_SMTP_HOST is empty). Use the "
+                "Email sending is not set up (CHORUS_SMTP_HOST is empty). Use the "
                 "web form pack, or send it yourself and mark it sent."
             )
-        settings._require_safe_mail()
-        self.settings = settings
+        self.server = server
         self.sender = settings.takedown_mail_from or settings.takedown_notifier_email
         if not self.sender:
             raise SendError("Set CHORUS_TAKEDOWN_MAIL_FROM or CHORUS_TAKEDOWN_NOTIFIER_EMAIL.")
 
-    def _connect(self) -> smtplib.SMTP:
-        s = self.settings
-        host, port, timeout = s.takedown_smtp_host, s.takedown_smtp_port, s.takedown_smtp_timeout_s
-        context = ssl.create_default_context(
-            cafile=str(s.takedown_smtp_ca_file) if s.takedown_smtp_ca_file else None
-        )
-        try:
-            if s.takedown_smtp_tls == "tls":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-            else:
-                smtp = smtplib.SMTP(host, port, timeout=timeout)
-                if s.takedown_smtp_tls == "starttls":
-                    smtp.starttls(context=context)
-            if s.takedown_smtp_username:
-                password = s.takedown_smtp_password
-                smtp.login(
-                    s.takedown_smtp_username, password.get_secret_value() if password else ""
-                )
-        except (OSError, smtplib.SMTPException) as exc:  # before any message: nothing sent
-            raise Refused(f"the mail server {host}:{port} could not be used ({exc})") from exc
-        return smtp
-
     def send(self, message: EmailMessage) -> None:
-        smtp = self._connect()
-        try:
-            smtp.send_message(message, from_addr=self.sender)
-        except (
-            smtplib.SMTPRecipientsRefused,
-            smtplib.SMTPSenderRefused,
-            smtplib.SMTPDataError,
-        ) as exc:
-            raise Refused(f"the mail server refused the notice ({exc})") from exc
-        finally:
-            try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                smtp.close()
+        self.server.send(message, from_addr=self.sender)
 
 
 def build_message(notice: Notice, sender: str, reply_to: str) -> EmailMessage:

@@ -367,7 +367,7 @@ def run_due(
             _t, first = service.notice_row(session, notice.renotice_of or "")
             if first.channel == sending.EMAIL and notice.recipient.get("email"):
                 by_email.append(notice_id)
-    if by_email and (mailer is not None or settings.takedown_smtp_host.strip()):
+    if by_email and (mailer is not None or settings.smtp_host.strip()):
         real = mailer if isinstance(mailer, sending.Mailer) else sending.Mailer(settings)
         for notice_id in by_email:
             try:

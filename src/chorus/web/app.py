@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from chorus import __version__, errors
-from chorus.cases import survivor_choices
+from chorus.cases import notifier, survivor_choices
 from chorus.config import Settings
 from chorus.errors import ChorusError
 from chorus.evidence import tree_heads
@@ -42,8 +42,10 @@ from chorus.web.pages import portal_messages as portal_messages_page
 from chorus.web.pages import register as register_page
 from chorus.web.pages import staff as staff_page
 from chorus.web.pages import staff_accounts as staff_accounts_page
+from chorus.web.pages import staff_cases as staff_cases_page
 from chorus.web.pages import staff_notices as staff_notices_page
 from chorus.web.pages import staff_reports as staff_reports_page
+from chorus.web.pages import staff_review as staff_review_page
 from chorus.web.pages import staff_series as staff_series_page
 from chorus.web.pages import staff_takedown_metrics as staff_takedown_metrics_page
 from chorus.web.pages import staff_takedowns as staff_takedowns_page
@@ -132,6 +134,9 @@ def _jobs(sessions: sessionmaker[Session], settings: Settings, keyring: KeyRing)
     def advance_takedowns() -> None:  # removals, re-notices, escalations, re-openings
         takedown_tracking.run_due(sessions, keyring, settings)
 
+    def send_survivor_notes() -> None:  # neutral "please sign in" emails
+        notifier.send_due(sessions, keyring, settings)
+
     jobs: list[tuple[float, Callable[[], object], str]] = [
         (HOUSEKEEPING_INTERVAL_S, carry_out_deletions, "carry out requested deletions")
     ]
@@ -139,6 +144,10 @@ def _jobs(sessions: sessionmaker[Session], settings: Settings, keyring: KeyRing)
         jobs.append((settings.evidence_sign_interval_s, sign_tree_head, "sign the tree head"))
     if settings.takedown_advance_interval_s:
         jobs.append((settings.takedown_advance_interval_s, advance_takedowns, "advance takedowns"))
+    if settings.survivor_notes_interval_s and notifier.email_configured(settings):
+        jobs.append(
+            (settings.survivor_notes_interval_s, send_survivor_notes, "send survivors' notes")
+        )
     return jobs
 
 
@@ -202,6 +211,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(staff_page.router)
     app.include_router(staff_accounts_page.router)
     app.include_router(staff_reports_page.router)
+    app.include_router(staff_cases_page.router)
+    app.include_router(staff_review_page.router)
     app.include_router(staff_series_page.router)
     app.include_router(staff_takedowns_page.router)
     app.include_router(staff_notices_page.router)

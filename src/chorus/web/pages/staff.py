@@ -13,8 +13,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from chorus.cases import series_view, worklist
+from chorus.cases import case_view, series_view, worklist
 from chorus.errors import AccessDeniedError, RateLimitedError, SessionError, SignInError
+from chorus.monitor import review
 from chorus.security import staff_auth
 from chorus.security.policy import Permission, allowed, require
 from chorus.security.staff_auth import COOKIE, StaffSession, StaffSessionSigner
@@ -161,4 +162,15 @@ def queue(request: Request, session: SessionDep) -> Response:
         if allowed(staff.actor, Permission.VIEW_SERIES)
         else None
     )
-    return page(request, "staff_queue.html", staff, items=items, series=series)
+    waiting = (
+        case_view.waiting_cases(session, staff.actor)
+        if allowed(staff.actor, Permission.MANAGE_CASE)
+        else None
+    )
+    to_review = (
+        len(review.review_queue(session))
+        if allowed(staff.actor, Permission.REVIEW_SIGHTING)
+        else None
+    )
+    return page(request, "staff_queue.html", staff, items=items, series=series,
+                waiting=waiting, to_review=to_review)  # fmt: skip

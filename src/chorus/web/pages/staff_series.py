@@ -14,8 +14,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from markupsafe import Markup
 from starlette.background import BackgroundTask
 
-from chorus.cases import series_view, series_work
-from chorus.errors import CasesError, EvidenceError
+from chorus.cases import connections, series_view, series_work
+from chorus.errors import AccessDeniedError, CasesError, ChorusError, EvidenceError
 from chorus.evidence import captures, export
 from chorus.security.policy import Permission
 from chorus.security.staff_auth import StaffSession
@@ -52,6 +52,7 @@ def _series_page(
         series=view,
         chart=Markup(chart),  # noqa: S704 (render escapes every text)
         officers=series_view.officers(session),
+        min_lists=max(2, request.app.state.settings.connections_min_lists),
         **extra,
     )
 
@@ -62,7 +63,18 @@ def series(request: Request, session: SessionDep, series_id: str) -> Response:
         staff = signed_in(request, session, Permission.VIEW_SERIES)
     except Refused as refused:
         return refused.response
-    return _series_page(request, session, staff, series_id)
+    shown = None
+    if request.query_params.get("connections") == "show":
+        try:  # investigators only (the policy says so); the viewing goes in the ledger
+            with session.begin_nested():
+                shown = connections.common_connections(
+                    session, request.app.state.settings, staff.actor, series_id
+                )
+        except ChorusError as exc:
+            return _series_page(request, session, staff, series_id, 403
+                                if isinstance(exc, AccessDeniedError) else 404,
+                                error=exc.message)  # fmt: skip
+    return _series_page(request, session, staff, series_id, connections=shown)
 
 
 @router.post("/staff/series/{series_id}/assign", response_class=HTMLResponse)
