@@ -27,7 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chorus.errors import SessionError, SignInError, StaffAccountError
@@ -224,6 +224,16 @@ def sign_in(session: Session, keys: DataKeys, username: str, password: str, code
             row.failures += 1
             if row.failures >= FREE_ATTEMPTS:
                 row.locked_until = now + _lock_for(row.failures)
+        raise SignInError(_WRONG)
+    # The code is spent with a conditional UPDATE, so two sign-ins racing with one code
+    # (each having read the old last step) cannot both succeed.
+    spent = session.execute(  # type: ignore[attr-defined]
+        update(StaffMember)
+        .where(StaffMember.id == row.id, StaffMember.totp_last_step < step)
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if spent != 1:
         raise SignInError(_WRONG)
     row.failures, row.locked_until = 0, None
     row.totp_last_step, row.last_sign_in_at = step, now
