@@ -35,6 +35,7 @@ from chorus.takedowns import tracking as takedown_tracking
 from chorus.web.api import admin as admin_api
 from chorus.web.api import matching as matching_api
 from chorus.web.api import survivor as survivor_api
+from chorus.web.body_limit import BodyLimit
 from chorus.web.pages import intake as intake_page
 from chorus.web.pages import portal as portal_page
 from chorus.web.pages import portal_choices as portal_choices_page
@@ -179,6 +180,7 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         redoc_url=None,
     )
+    app.add_middleware(BodyLimit)  # before any form or JSON is read into memory
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
