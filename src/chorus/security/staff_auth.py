@@ -40,7 +40,7 @@ COOKIE = "chorus_staff"
 ISSUER = "Chorus"
 TOTP_SCOPE = "staff:totp"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
-_CODE = re.compile(r"^\d{6}$")
+_CODE = re.compile(r"[0-9]{6}")  # ASCII digits only (\d takes any script's)
 MIN_PASSWORD, MAX_PASSWORD = 12, 200
 _HASHER = PasswordHasher()  # argon2id, the library's recommended parameters
 _DUMMY_HASH = _HASHER.hash("not-a-password-of-anyone")
@@ -209,7 +209,7 @@ def sign_in(session: Session, keys: DataKeys, username: str, password: str, code
     key = keys.data_key(session, TOTP_SCOPE)
     secret = _unseal(key, row) if row is not None else _DUMMY_TOTP
     step = _code_step(
-        secret, code if _CODE.match(code) else "------", row.totp_last_step if row else 0, now
+        secret, code if _CODE.fullmatch(code) else "------", row.totp_last_step if row else 0, now
     )
     if row is None:
         locked = _UNKNOWN.locked(username, now)
@@ -253,7 +253,7 @@ class StaffSession:
         return self.staff.actor
 
     def check_csrf(self, token: str | None) -> None:
-        if not token or not hmac.compare_digest(token, self.csrf_token):
+        if not token or not hmac.compare_digest(token.encode(), self.csrf_token.encode()):
             raise SessionError("This page has expired. Please go back, reload it and try again.")
 
 

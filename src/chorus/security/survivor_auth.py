@@ -121,7 +121,7 @@ class SurvivorSession:
     csrf_token: str
 
     def check_csrf(self, token: str | None) -> None:
-        if not token or not hmac.compare_digest(token, self.csrf_token):
+        if not token or not hmac.compare_digest(token.encode(), self.csrf_token.encode()):
             raise SessionError("This page has expired. Please reload it and try again.")
 
 
