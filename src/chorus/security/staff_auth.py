@@ -199,7 +199,11 @@ def sign_in(session: Session, keys: DataKeys, username: str, password: str, code
     now = utcnow()
     username = username.strip().lower()[:40]
     code = code.strip().replace(" ", "")
-    row = session.scalar(select(StaffMember).where(StaffMember.username == username))
+    row = (  # a name that cannot be a username (a NUL, say) is looked up nowhere
+        session.scalar(select(StaffMember).where(StaffMember.username == username))
+        if _USERNAME.match(username)
+        else None
+    )
     try:
         stored = row.password_hash if row else _DUMMY_HASH
         password_ok: bool = _HASHER.verify(stored, password[:200])
