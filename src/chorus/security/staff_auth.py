@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from chorus.security.policy import STAFF_ROLES, Actor, Role
 from chorus.security.survivor_auth import FREE_ATTEMPTS, _lock_for, _UnknownReferences
 from chorus.store.base import utcnow
 
+log = logging.getLogger(__name__)
 COOKIE = "chorus_staff"
 ISSUER = "Chorus"
 TOTP_SCOPE = "staff:totp"
@@ -211,7 +213,11 @@ def sign_in(session: Session, keys: DataKeys, username: str, password: str, code
         password_ok = False
     # The key is fetched whether or not the username exists, so timing does not tell.
     key = keys.data_key(session, TOTP_SCOPE)
-    secret = _unseal(key, row) if row is not None else _DUMMY_TOTP
+    try:
+        secret = _unseal(key, row) if row is not None else _DUMMY_TOTP
+    except StaffAccountError as exc:  # told to the operator, never to whoever is signing in
+        log.warning("staff sign-in refused: %s", exc.message)
+        secret, password_ok = _DUMMY_TOTP, False
     step = _code_step(
         secret, code if _CODE.fullmatch(code) else "------", row.totp_last_step if row else 0, now
     )
