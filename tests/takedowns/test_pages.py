@@ -194,11 +194,15 @@ def test_bad_input_keeps_what_was_typed_and_changes_nothing(world: dict[str, Any
     assert "Second request" in cw.get(f"/staff/notices/{renotice}").text
 
     # Delisting packs, ready to copy; none where a minor may be shown.
-    packs = cw.get(f"{td_path}/delisting", params={"country": "gb"})
+    asking = cw.get(f"{td_path}/delisting", params={"country": "gb"})
+    assert 'method="post"' in asking.text and "Bing" not in asking.text  # no query strings
+    form = {"csrf_token": token(asking.text), "country": "gb",
+            "results": "https://www.bing.com/search?q=a+name"}  # fmt: skip
+    packs = cw.post(f"{td_path}/delisting", data=form)
     assert packs.status_code == 200
     assert "Google" in packs.text and "Bing" in packs.text and ">GB<" in packs.text
-    assert world["media_url"] in packs.text
-    minor = cw.get(f"{td_path}/delisting", params={"country": "GB", "minor": "yes"})
+    assert world["media_url"] in packs.text and "q=a+name" in packs.text
+    minor = cw.post(f"{td_path}/delisting", data={**form, "country": "GB", "minor": "yes"})
     assert minor.status_code == 422 and "child-protection" in minor.text
     assert "Bing" not in minor.text.split("</form>")[1]
 

@@ -122,6 +122,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/takedowns/{takedown_id}/discover"): frozenset({CASEWORKER}),
     ("POST", "/staff/takedowns/{takedown_id}/notices"): frozenset({CASEWORKER}),
     ("GET", "/staff/takedowns/{takedown_id}/delisting"): frozenset({CASEWORKER}),
+    ("POST", "/staff/takedowns/{takedown_id}/delisting"): frozenset({CASEWORKER}),
     ("GET", "/staff/notices/{notice_id}"): frozenset({CASEWORKER}),
     ("POST", "/staff/notices/{notice_id}/revise"): frozenset({CASEWORKER}),
     ("POST", "/staff/notices/{notice_id}/send"): frozenset({CASEWORKER}),

@@ -52,6 +52,7 @@ class EventTag(StrEnum):
     NOTICE_ACKNOWLEDGED = "takedowns:notice:acknowledged"
     NOTICE_REFUSED = "takedowns:notice:refused"
     NOTICE_RENOTICED = "takedowns:notice:renoticed"
+    NOTICE_WITHDRAWN = "takedowns:notice:withdrawn"
     TAKEDOWN_OPENED = "takedowns:takedown:opened"
     TAKEDOWN_REMOVAL_VERIFIED = "takedowns:takedown:removal_verified"
     TAKEDOWN_REOPENED = "takedowns:takedown:reopened"

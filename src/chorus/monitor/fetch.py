@@ -76,6 +76,25 @@ class Fetched:
         return self.status == 304
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries and may be translated to, if any."""
+    if address.version == 4:
+        return None
+    assert isinstance(address, ipaddress.IPv6Address)
+    if address.ipv4_mapped or address.sixtofour:
+        return address.ipv4_mapped or address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    if address in _NAT64 or int(address) >> 32 == 0:  # NAT64; IPv4-compatible ::a.b.c.d
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def blocked_service(url: str) -> bool:
     parts = urlsplit(url.lower())
     where = (parts.hostname or "") + parts.path
@@ -167,6 +186,9 @@ class Fetcher:
     def _allowed(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         if any(address in network for network in self.policy.allowed_networks):
             return True
+        inner = _embedded_ipv4(address)
+        if inner is not None and not (inner.is_global and not inner.is_multicast):
+            return False  # a private address wrapped in IPv6 (NAT64, 6to4, Teredo, ...)
         return address.is_global and not address.is_multicast
 
     def _resolve(self, host: str, port: int) -> str:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chorus.errors import SessionError, SignInError, StaffAccountError
@@ -36,11 +37,12 @@ from chorus.security.policy import STAFF_ROLES, Actor, Role
 from chorus.security.survivor_auth import FREE_ATTEMPTS, _lock_for, _UnknownReferences
 from chorus.store.base import utcnow
 
+log = logging.getLogger(__name__)
 COOKIE = "chorus_staff"
 ISSUER = "Chorus"
 TOTP_SCOPE = "staff:totp"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
-_CODE = re.compile(r"^\d{6}$")
+_CODE = re.compile(r"[0-9]{6}")  # ASCII digits only (\d takes any script's)
 MIN_PASSWORD, MAX_PASSWORD = 12, 200
 _HASHER = PasswordHasher()  # argon2id, the library's recommended parameters
 _DUMMY_HASH = _HASHER.hash("not-a-password-of-anyone")
@@ -199,7 +201,11 @@ def sign_in(session: Session, keys: DataKeys, username: str, password: str, code
     now = utcnow()
     username = username.strip().lower()[:40]
     code = code.strip().replace(" ", "")
-    row = session.scalar(select(StaffMember).where(StaffMember.username == username))
+    row = (  # a name that cannot be a username (a NUL, say) is looked up nowhere
+        session.scalar(select(StaffMember).where(StaffMember.username == username))
+        if _USERNAME.match(username)
+        else None
+    )
     try:
         stored = row.password_hash if row else _DUMMY_HASH
         password_ok: bool = _HASHER.verify(stored, password[:200])
@@ -207,9 +213,13 @@ def sign_in(session: Session, keys: DataKeys, username: str, password: str, code
         password_ok = False
     # The key is fetched whether or not the username exists, so timing does not tell.
     key = keys.data_key(session, TOTP_SCOPE)
-    secret = _unseal(key, row) if row is not None else _DUMMY_TOTP
+    try:
+        secret = _unseal(key, row) if row is not None else _DUMMY_TOTP
+    except StaffAccountError as exc:  # told to the operator, never to whoever is signing in
+        log.warning("staff sign-in refused: %s", exc.message)
+        secret, password_ok = _DUMMY_TOTP, False
     step = _code_step(
-        secret, code if _CODE.match(code) else "------", row.totp_last_step if row else 0, now
+        secret, code if _CODE.fullmatch(code) else "------", row.totp_last_step if row else 0, now
     )
     if row is None:
         locked = _UNKNOWN.locked(username, now)
@@ -224,6 +234,16 @@ def sign_in(session: Session, keys: DataKeys, username: str, password: str, code
             row.failures += 1
             if row.failures >= FREE_ATTEMPTS:
                 row.locked_until = now + _lock_for(row.failures)
+        raise SignInError(_WRONG)
+    # The code is spent with a conditional UPDATE, so two sign-ins racing with one code
+    # (each having read the old last step) cannot both succeed.
+    spent = session.execute(  # type: ignore[attr-defined]
+        update(StaffMember)
+        .where(StaffMember.id == row.id, StaffMember.totp_last_step < step)
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if spent != 1:
         raise SignInError(_WRONG)
     row.failures, row.locked_until = 0, None
     row.totp_last_step, row.last_sign_in_at = step, now
@@ -243,7 +263,7 @@ class StaffSession:
         return self.staff.actor
 
     def check_csrf(self, token: str | None) -> None:
-        if not token or not hmac.compare_digest(token, self.csrf_token):
+        if not token or not hmac.compare_digest(token.encode(), self.csrf_token.encode()):
             raise SessionError("This page has expired. Please go back, reload it and try again.")
 
 

@@ -92,7 +92,8 @@ def sign_in(session: Session, reference: str, pin: str) -> str:
     """The reference, if ``pin`` is right and the reference is not locked; else SignInError."""
     now = utcnow()
     reference = reference.strip().upper()
-    row = session.get(SurvivorCredential, reference) if len(reference) <= 20 else None
+    storable = len(reference) <= 20 and "\x00" not in reference  # PostgreSQL refuses NUL
+    row = session.get(SurvivorCredential, reference) if storable else None
     locked = (row.locked_until is not None and row.locked_until > now) if row else (
         _UNKNOWN.locked(reference, now)
     )  # fmt: skip
@@ -121,7 +122,7 @@ class SurvivorSession:
     csrf_token: str
 
     def check_csrf(self, token: str | None) -> None:
-        if not token or not hmac.compare_digest(token, self.csrf_token):
+        if not token or not hmac.compare_digest(token.encode(), self.csrf_token.encode()):
             raise SessionError("This page has expired. Please reload it and try again.")
 
 

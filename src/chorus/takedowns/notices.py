@@ -129,6 +129,17 @@ def check_email(value: str, what: str = "email address") -> str:
     return value
 
 
+def check_web_form(url: str | None) -> None:
+    """A recipient's web form must be an http(s) address (the pack page links to it)."""
+    if url is None:
+        return
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname or _CONTROL.search(url):
+        raise TakedownError(
+            f"{url[:100]!r} is not the address of a web form; give it in full, starting https://."
+        )
+
+
 def recipient_snapshot(recipient: Recipient) -> dict[str, Any]:
     data = asdict(recipient)
     data["role"], data["confidence"] = recipient.role.value, recipient.confidence.value
@@ -165,6 +176,7 @@ def elements_of(given: NoticeInput) -> dict[str, Any]:
         if not _HASH.match(value):
             raise TakedownError(f"{value[:80]!r} is not a hash Chorus can name (pdq:, sha256:).")
     check_email(given.recipient.email or "", "recipient email address")
+    check_web_form(given.recipient.web_form_url)
     extra = _text(chosen.explanation_extra, "explanation")
     explanation = " ".join(p for p in (regime.explanation, extra) if p)
     return {

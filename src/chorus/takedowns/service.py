@@ -255,6 +255,7 @@ def withdraw(session: Session, notice_id: str, *, by: Actor, why: str) -> Notice
     states.move_notice(
         session, takedown, notice, states.WITHDRAWN, by=by.label, why=reason_given(why)
     )
+    record_event(session, EventTag.NOTICE_WITHDRAWN, by.label, takedown, notice=notice.public_id)
     return notice_view(takedown, notice)
 
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from chorus import __version__, errors
@@ -35,6 +35,7 @@ from chorus.takedowns import tracking as takedown_tracking
 from chorus.web.api import admin as admin_api
 from chorus.web.api import matching as matching_api
 from chorus.web.api import survivor as survivor_api
+from chorus.web.body_limit import BodyLimit
 from chorus.web.pages import intake as intake_page
 from chorus.web.pages import portal as portal_page
 from chorus.web.pages import portal_choices as portal_choices_page
@@ -55,6 +56,10 @@ HOUSEKEEPING_INTERVAL_S = 600
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 log = logging.getLogger(__name__)
+UNSTORABLE = (
+    "Some of what was sent cannot be stored, such as an invisible control character. "
+    "Please check what you typed or pasted, and try again."
+)
 
 #: Sent with every response: no third-party content, no referrer leaks, no framing.
 SECURITY_HEADERS = {
@@ -188,6 +193,7 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         redoc_url=None,
     )
+    app.add_middleware(BodyLimit)  # before any form or JSON is read into memory
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
@@ -244,6 +250,17 @@ def create_app(settings: Settings) -> FastAPI:
             media_type="application/problem+json",
             content={"type": exc.code, "title": exc.message, "status": status},
             headers=headers,
+        )
+
+    @app.exception_handler(DataError)
+    async def unstorable(_request: Request, exc: DataError) -> JSONResponse:
+        # Bad input the database refuses (PostgreSQL: a NUL character in text, a number out
+        # of range): the request's transaction is rolled back. Never log the values.
+        log.info("refused input the database cannot store (%s)", type(exc.orig).__name__)
+        return JSONResponse(
+            status_code=400,
+            media_type="application/problem+json",
+            content={"type": "unstorable_input", "title": UNSTORABLE, "status": 400},
         )
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check")

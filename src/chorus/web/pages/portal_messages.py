@@ -13,7 +13,7 @@ from chorus.cases import lifecycle, messages, survivor_choices
 from chorus.errors import CasesError, SessionError
 from chorus.security.survivor_auth import COOKIE, SurvivorSession
 from chorus.web.api.deps import SessionDep
-from chorus.web.pages.portal import page
+from chorus.web.pages.portal import page, same_origin
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=100)]
@@ -23,7 +23,9 @@ _SIGN_IN = "/portal/sign-in"
 
 def _survivor(request: Request, csrf_token: str | None = None) -> SurvivorSession:
     survivor: SurvivorSession = request.app.state.session_signer.read(request.cookies.get(COOKIE))
-    if csrf_token is not None:
+    if csrf_token is not None:  # a form post: from this site, with the session's token
+        if not same_origin(request):
+            raise SessionError("Please use the form on this site.")
         survivor.check_csrf(csrf_token)
     return survivor
 

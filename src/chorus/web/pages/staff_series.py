@@ -4,10 +4,12 @@ warning and a reason before one is opened, and the evidence bundle export."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -26,6 +28,13 @@ from chorus.web.pages.staff import Csrf, Refused, page, signed_in
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 Reason = Annotated[str, Form(max_length=2000)]
+
+
+def attachment(name: str) -> str:
+    """A Content-Disposition for a download named ``name`` (RFC 6266): an ASCII fallback
+    without quotes or control characters, and the full name as UTF-8 ``filename*``."""
+    plain = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "capture.bin"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _series_page(
@@ -162,7 +171,7 @@ def capture_open(
         data,
         media_type="application/octet-stream",
         headers={
-            "Content-Disposition": f'attachment; filename="{info.public_id}-{name}"',
+            "Content-Disposition": attachment(f"{info.public_id}-{name}"),
             "Cache-Control": NO_STORE,
             "X-Content-Type-Options": "nosniff",
         },

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
@@ -16,7 +16,7 @@ from chorus.security.policy import Permission
 from chorus.takedowns import finding, metrics
 from chorus.web.api.deps import SessionDep
 from chorus.web.pages.register import NO_STORE
-from chorus.web.pages.staff import Refused, page, signed_in
+from chorus.web.pages.staff import Csrf, Refused, page, signed_in
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -57,17 +57,37 @@ def takedown_metrics_csv(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/staff/takedowns/{takedown_id}/delisting", response_class=HTMLResponse)
+def delisting_form(request: Request, session: SessionDep, takedown_id: str) -> Response:
+    """The form that asks for the country (and results pages) first."""
+    return _delisting(request, session, takedown_id)
+
+
+@router.post("/staff/takedowns/{takedown_id}/delisting", response_class=HTMLResponse)
 def delisting(
     request: Request,
     session: SessionDep,
     takedown_id: str,
-    country: Annotated[str, Query(max_length=10)] = "",
-    results: Annotated[str, Query(max_length=8000)] = "",
-    minor: Annotated[str, Query(max_length=10)] = "",
+    csrf_token: Csrf = "",
+    country: Annotated[str, Form(max_length=10)] = "",
+    results: Annotated[str, Form(max_length=8000)] = "",
+    minor: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    """The delisting packs once the country is given; the form asks for it first."""
+    """The delisting packs. A post, not a query string: results pages often carry the
+    person's name as the search, and addresses end up in access logs and history."""
+    return _delisting(request, session, takedown_id, csrf_token, country, results, minor)
+
+
+def _delisting(
+    request: Request,
+    session: SessionDep,
+    takedown_id: str,
+    csrf_token: str | None = None,
+    country: str = "",
+    results: str = "",
+    minor: str = "",
+) -> Response:
     try:
-        staff = signed_in(request, session, Permission.MANAGE_TAKEDOWNS)
+        staff = signed_in(request, session, Permission.MANAGE_TAKEDOWNS, csrf_token)
     except Refused as refused:
         return refused.response
     try:

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from chorus.errors import TakedownError
+from chorus.errors import SightingHeldError, TakedownError
 from chorus.security.policy import Permission
 from chorus.security.staff_auth import StaffSession
 from chorus.takedowns import finding, regimes, service, views
@@ -128,6 +128,8 @@ def open_takedown(
             made = service.open_takedown(session, sighting_id, by=staff.actor)
     except TakedownError as exc:
         return page(request, "staff_refused.html", staff, 404, message=exc.message)
+    except SightingHeldError as exc:  # a possible match not confirmed yet (or rejected)
+        return page(request, "staff_refused.html", staff, 409, message=exc.message)
     return RedirectResponse(f"/staff/takedowns/{made.public_id}?saved=opened", status_code=303)
 
 
