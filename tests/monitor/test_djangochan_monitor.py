@@ -185,6 +185,8 @@ def test_cropped_and_screenshotted_copies_are_found(
         assert all(s.distance <= 44 for s in found)
         # matched by the robust signal alone: held for a caseworker, not yet told or counted
         assert {s.review for s in found} == {"held"}
-        queued = {q.public_id for q in review.review_queue(session)}
+        queued = {
+            q.public_id for q in review.review_queue(session, by=Actor(Role.CASEWORKER, "cw-3"))
+        }
         assert {s.public_id for s in found} <= queued
         assert sightings.progress_for_owner(session, "C-2").found == 0

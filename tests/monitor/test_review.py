@@ -92,7 +92,9 @@ def test_held_until_confirmed(
             assert session.scalar(select(Case.risk_level)) == "standard"
             with pytest.raises(SightingHeldError, match="waiting for a caseworker"):
                 sightings.for_takedown(session, first)
-            queue = review.review_queue(session)
+            queue = review.review_queue(session, by=CASEWORKER)
+            with pytest.raises(AccessDeniedError):  # partners and survivors never see it
+                review.review_queue(session, by=Actor(Role.PARTNER, "p-1"))
             assert [q.public_id for q in queue] == sorted(held, key=lambda p: next(
                 (r.first_seen, r.id) for r in rows if r.public_id == p))  # fmt: skip
             assert all(q.signal_type == "robust" and 0 < q.distance <= 44 for q in queue)
@@ -108,7 +110,7 @@ def test_held_until_confirmed(
                 review.confirm(session, keyring, first, by=CASEWORKER, reason="  ")
             with pytest.raises(SightingReviewError, match="No sighting"):
                 review.confirm(session, keyring, "SG-NOPE", by=CASEWORKER, reason="yes")
-            assert len(review.review_queue(session)) == 2
+            assert len(review.review_queue(session, by=CASEWORKER)) == 2
 
         with transaction(sessions) as session:
             review.confirm(session, keyring, first, by=CASEWORKER,
@@ -116,7 +118,7 @@ def test_held_until_confirmed(
         with transaction(sessions) as session:
             with pytest.raises(SightingReviewError, match="already confirmed"):
                 review.confirm(session, keyring, first, by=CASEWORKER, reason="again")
-            assert [q.public_id for q in review.review_queue(session)] == [second]
+            assert [q.public_id for q in review.review_queue(session, by=CASEWORKER)] == [second]
             assert sightings.progress_for_owner(session, case).found == 1
             assert [v.public_id for v in sightings.actionable(session, case)] == [first]
             assert sightings.for_takedown(session, first).state == "present"
@@ -171,7 +173,7 @@ def test_rejected_counts_against_the_entry_and_discards_the_capture(
                 sightings.for_takedown(session, held[0])
             with pytest.raises(SightingReviewError, match="already rejected"):
                 review.reject(session, keyring, held[0], by=CASEWORKER, reason="again")
-            assert [q.public_id for q in review.review_queue(session)] == [held[1]]
+            assert [q.public_id for q in review.review_queue(session, by=CASEWORKER)] == [held[1]]
             assert sightings.progress_for_owner(session, case).found == 0
             assert session.scalar(select(func.count()).select_from(CaseAlert)) == 0
             seqs = ledger.seqs_about(session, "sighting", [held[0]])
@@ -216,7 +218,7 @@ def test_a_later_pdq_match_confirms_automatically(
         done = sightings.record(session, keyring, ref, pdq, warc)
         assert done.confirmed and not done.held and not done.new
     with transaction(sessions) as session:
-        assert review.review_queue(session) == []
+        assert review.review_queue(session, by=CASEWORKER) == []
         assert sightings.progress_for_owner(session, case).found == 1
         row = session.scalar(select(Sighting).where(Sighting.public_id == sighting))
         assert row is not None and row.review == "confirmed" and row.reviewed_by == "system:monitor"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chorus.cases import service as cases
@@ -17,6 +18,7 @@ from chorus.security.policy import Actor
 from chorus.store.base import utcnow
 from chorus.store.session import transaction
 from chorus.takedowns import metrics, sending, service, tracking
+from chorus.takedowns.models import Notice, TakedownTransition
 from chorus.takedowns.notices import Choices, Disclosure
 
 from .conftest import Inbox
@@ -60,6 +62,11 @@ def test_deletion_closes_takedowns_and_erases_notice_text(
         )
     sending.send_email(sessions, keyring, settings, sent.public_id, by=caseworker)
     assert "Sam Example" in inbox.messages[0].get_payload(decode=True).decode()
+    with transaction(sessions) as session:  # a note typed into the history names her too
+        sending.mark_sent(
+            session, keyring, settings, draft.public_id, by=caseworker,
+            channel="manual", note="posted to the site's form for Sam Example",
+        )  # fmt: skip
     with transaction(sessions) as session:
         due = survivor_choices.request_deletion(session, ref, grace_s=0)
         assert survivor_choices.carry_out_due(session, keyring, due + timedelta(seconds=1)) == [ref]
@@ -68,6 +75,9 @@ def test_deletion_closes_takedowns_and_erases_notice_text(
         assert [n.state for n in view.notices] == ["withdrawn", "withdrawn"]
         assert all("Sam Example" not in n.body and "deleted" in n.body for n in view.notices)
         assert [n.recipient for n in view.notices] == [SITE, SITE]
+        history = session.scalars(select(TakedownTransition.why)).all()
+        assert history and not any("Sam Example" in why for why in history)
+        assert session.scalars(select(Notice.sent_note)).all() == [None, None]
         assert view.notices[0].sent_at is not None and view.notices[1].public_id == draft.public_id
         # Nothing more happens: no re-notice, no escalation, no re-opening.
         done = tracking.advance(session, utcnow() + timedelta(days=3))

@@ -33,7 +33,7 @@ from chorus.evidence.keys import KeyRing
 from chorus.evidence.tags import EventTag
 from chorus.matching import exchange
 from chorus.monitor.models import Sighting
-from chorus.security.policy import Actor, Permission, allowed
+from chorus.security.policy import Actor, Permission, allowed, require
 from chorus.store.base import utcnow
 
 HELD, CONFIRMED, REJECTED = "held", "confirmed", "rejected"
@@ -65,8 +65,9 @@ class HeldSighting:
     capture_id: str | None
 
 
-def review_queue(session: Session, *, limit: int = 100) -> list[HeldSighting]:
-    """Sightings waiting for a caseworker's review, oldest first."""
+def review_queue(session: Session, *, by: Actor, limit: int = 100) -> list[HeldSighting]:
+    """Sightings waiting for a caseworker's review, oldest first (reviewers only)."""
+    require(by, Permission.REVIEW_SIGHTING)
     rows = session.scalars(
         select(Sighting)
         .where(Sighting.review == HELD)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chorus.security.policy import Actor, Permission, require
 from chorus.takedowns import states
-from chorus.takedowns.models import EscalationProposal, Notice, Takedown
+from chorus.takedowns.models import EscalationProposal, Notice, Takedown, TakedownTransition
 
 FORGOTTEN = "(The text of this notice was deleted at the survivor's request.)"
+#: What the history keeps of a reason or note typed before the deletion (it may hold
+#: details of the case): the fact of the step, not its words.
+FORGOTTEN_REASON = "(deleted at the survivor's request)"
 
 
 def forget_case(session: Session, case_ref: str, *, by: Actor) -> int:
@@ -20,6 +23,19 @@ def forget_case(session: Session, case_ref: str, *, by: Actor) -> int:
     require(by, Permission.MANAGE_TAKEDOWNS)
     why = "closed: the survivor's data was deleted at their request"
     rows = list(session.scalars(select(Takedown).where(Takedown.case_ref == case_ref)))
+    ids = [t.id for t in rows]
+    if ids:  # free text typed into the history (notes, reasons) goes with the notices' text
+        session.execute(
+            update(TakedownTransition)
+            .where(TakedownTransition.takedown_id.in_(ids))
+            .values(why=FORGOTTEN_REASON)
+        )
+        session.execute(
+            update(EscalationProposal)
+            .where(EscalationProposal.takedown_id.in_(ids))
+            .values(reason=FORGOTTEN_REASON)
+        )
+        session.execute(update(Notice).where(Notice.takedown_id.in_(ids)).values(sent_note=None))
     for takedown in rows:
         for notice in session.scalars(select(Notice).where(Notice.takedown_id == takedown.id)):
             if notice.state in states.LIVE:

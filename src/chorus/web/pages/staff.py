@@ -168,7 +168,7 @@ def queue(request: Request, session: SessionDep) -> Response:
         else None
     )
     to_review = (
-        len(review.review_queue(session))
+        len(review.review_queue(session, by=staff.actor))
         if allowed(staff.actor, Permission.REVIEW_SIGHTING)
         else None
     )

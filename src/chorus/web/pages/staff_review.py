@@ -25,7 +25,7 @@ def _queue_page(
     request: Request, session: SessionDep, staff: StaffSession, status: int = 200,
     **extra: object,
 ) -> Response:  # fmt: skip
-    held = review.review_queue(session)
+    held = review.review_queue(session, by=staff.actor)
     return page(request, "staff_review.html", staff, status, held=held,
                 radius=request.app.state.settings.match_radius, **extra)  # fmt: skip
 
