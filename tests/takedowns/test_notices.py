@@ -115,6 +115,12 @@ def test_dmca_only_for_the_survivors_own_photo() -> None:
         Notifier("Example Helpline", "takedowns@helpline.example"),
     )
     assert notices.missing("us-dmca-512c3", no_address) == ["the postal address of the sender"]
+    _, body = notices.render("us-dmca-512c3", "TD-1", SITE.name, elements)
+    assert "do not publish this notice" in " ".join(body.split())
+    named = Disclosure("named", "Sam Example", "cw-3")
+    with pytest.raises(TakedownError, match="never names the person shown"):
+        build("us-dmca-512c3", Choices(**{**FULL.__dict__, "survivor_took_image": True,
+                                          "disclosure": named}))  # fmt: skip
 
 
 def test_hashes_only_where_the_recipient_accepts_them() -> None:

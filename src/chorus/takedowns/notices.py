@@ -166,6 +166,8 @@ def elements_of(given: NoticeInput) -> dict[str, Any]:
     if regime.only_if and not getattr(chosen, regime.only_if):
         raise TakedownError(regime.refusal or f"{regime.title} does not apply here.")
     disclosure = chosen.disclosure.checked()
+    if regime.representative_only and disclosure.mode == "named":
+        raise TakedownError(" ".join(regime.representative_only.split()))
     if chosen.hashes and not chosen.recipient_accepts_hashes:
         raise TakedownError(
             "Hashes go in a notice only when the recipient says it accepts them; "

@@ -39,6 +39,9 @@ class Regime:
     explanation: str
     only_if: str | None = None
     refusal: str | None = None
+    #: Why this regime never names the survivor (the helpline writes as representative):
+    #: e.g. DMCA notices are routinely passed to the uploader and published.
+    representative_only: str | None = None
 
 
 @cache
@@ -61,6 +64,7 @@ def _all() -> dict[str, Regime]:
             explanation=" ".join(data.get("explanation", "").split()),
             only_if=data.get("only_if"),
             refusal=data.get("refusal"),
+            representative_only=data.get("representative_only"),
         )
     return found
 
