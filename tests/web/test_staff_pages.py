@@ -81,8 +81,11 @@ def test_sign_in_needs_password_and_code_and_says_the_same_whatever_was_wrong(
     assert queue.status_code == 200 and "Work queue" in queue.text
     assert http.post("/staff/sign-out", data={"csrf_token": "forged"}).status_code == 303
     assert http.get("/staff").status_code == 200  # a forged sign-out changes nothing
+    copied = http.cookies["chorus_staff"]  # someone copied the cookie before sign-out
     http.post("/staff/sign-out", data={"csrf_token": csrf(queue.text)})
     assert http.get("/staff").status_code == 303
+    with httpx.Client(base_url=base, cookies={"chorus_staff": copied}) as thief:
+        assert thief.get("/staff").status_code == 303  # signing out ended it everywhere
 
 
 def test_a_caseworker_classifies_links_makes_a_series_and_assigns_it(

@@ -278,7 +278,8 @@ class StaffSessionSigner:
     def issue(self, staff: StaffInfo) -> tuple[str, str]:
         """A cookie value and the session's CSRF token."""
         csrf = secrets.token_urlsafe(24)
-        return self._serializer.dumps({"sid": staff.id, "csrf": csrf}), csrf
+        issued = utcnow().timestamp()
+        return self._serializer.dumps({"sid": staff.id, "csrf": csrf, "iat": issued}), csrf
 
     def read(self, session: Session, cookie: str | None) -> StaffSession:
         if not cookie:
@@ -290,4 +291,16 @@ class StaffSessionSigner:
         row = session.get(StaffMember, int(data["sid"]))
         if row is None or row.disabled_at is not None:
             raise SessionError("Your session has ended. Please sign in again.")
+        ended = row.sessions_ended_at
+        if ended is not None and float(data.get("iat", 0)) <= ended.timestamp():
+            raise SessionError("Your session has ended. Please sign in again.")
         return StaffSession(StaffInfo.of(row), str(data["csrf"]))
+
+
+def end_sessions(session: Session, staff_id: int) -> None:
+    """Sign out: every session of this staff member issued until now ends, wherever its
+    cookie is (another device, a copied cookie)."""
+    row = session.get(StaffMember, staff_id)
+    if row is not None:
+        row.sessions_ended_at = utcnow()
+        session.flush()

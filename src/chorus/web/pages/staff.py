@@ -139,9 +139,10 @@ def sign_in(
 def sign_out(request: Request, session: SessionDep, csrf_token: Csrf = "") -> Response:
     response = RedirectResponse(SIGN_IN, status_code=303)
     try:
-        signed_in(request, session, csrf_token=csrf_token)
+        staff = signed_in(request, session, csrf_token=csrf_token)
     except Refused:
         return response
+    staff_auth.end_sessions(session, staff.staff.id)  # a copied cookie ends too
     response.delete_cookie(COOKIE, path="/staff")
     return response
 
