@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from chorus.matching.identify import pack_queries, unpack_queries
 
-SIZES = {"sha256": 32, "md5": 16, "pdq": 32, "robust": 32}
+SIZES = {"sha256": 32, "md5": 16, "pdq": 32, "robust": 32, "robust_half": 32}
 query = st.sampled_from(sorted(SIZES)).flatmap(
     lambda kind: st.binary(min_size=SIZES[kind], max_size=SIZES[kind]).map(
         lambda raw: (kind, raw.hex())
