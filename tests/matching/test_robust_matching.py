@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chorus.errors import InvalidSignalError
-from chorus.fingerprint import fingerprint_bytes, fingerprint_path
+from chorus.fingerprint import fingerprint_bytes, fingerprint_path, robust
 from chorus.fingerprint.benchmark.evaluate import load_photo
 from chorus.fingerprint.benchmark.transforms import by_name
 from chorus.fingerprint.pdq import hamming_distance
@@ -21,6 +21,7 @@ from chorus.matching.bank import SignalInput
 from chorus.matching.identify import ROBUST_TYPES, best_matches
 from chorus.matching.lookup import BankIndex, lookup
 from chorus.matching.models import BankEntry, BankSignal
+from chorus.store import migrate
 from chorus.store.session import transaction
 
 
@@ -179,3 +180,27 @@ def test_an_index_saved_with_other_radii_is_rebuilt(
     meta["radii"] = {"pdq": 31, "robust": 44}  # as saved before issue 9's tuning
     (tmp_path / "bank-index.json").write_text(json.dumps(meta))
     assert BankIndex.load(tmp_path) is None
+
+
+def test_half_frame_rows_banked_before_the_change_are_migrated(
+    engine: Engine, sessions: sessionmaker[Session], photos: list[Path]
+) -> None:
+    entry = _register(sessions, photos[0])
+    migrate.downgrade(engine, "0014")
+    with transaction(sessions) as session:
+        kinds = _kinds(session, entry)
+    assert kinds["top"] == "robust"  # as banked before issue 9's tuning
+    migrate.upgrade(engine)
+    with transaction(sessions) as session:
+        kinds = _kinds(session, entry)
+    assert {kinds[v] for v in ("top", "bottom", "left", "right")} == {"robust_half"}
+    assert {k for v, k in kinds.items() if v not in robust.HALVES} == {"robust"}
+
+
+def _kinds(session: Session, entry: str) -> dict[str, str]:
+    rows = session.execute(
+        select(BankSignal.variant, BankSignal.signal_type)
+        .join(BankEntry)
+        .where(BankEntry.public_id == entry, BankSignal.signal_type.like("robust%"))
+    ).all()
+    return {str(variant): kind for variant, kind in rows}
