@@ -90,10 +90,6 @@ class RobustCodes:
             "query_half": [code for name, code in self.query if name in HALVES],
         }
 
-    def bank_signals(self) -> list[tuple[str, str, str]]:
-        """The bank codes as (signal type, variant name, code)."""
-        return [(signal_of(name), name, code) for name, code in self.bank]
-
     def query_signals(self) -> list[tuple[str, str]]:
         """The query codes as (signal type, code), ready for a lookup."""
         return [(signal_of(name), code) for name, code in self.query]
