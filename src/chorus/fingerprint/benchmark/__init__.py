@@ -107,6 +107,8 @@ def markdown(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str
         )
         + " |"
     )
+    if not transforms:
+        return "\n".join(lines)
     lines += [
         "",
         "Per transform:",
