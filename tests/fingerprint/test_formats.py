@@ -134,5 +134,5 @@ def test_record_has_signals_only(original: Image.Image) -> None:
     assert len(record["dihedral"]) == 8  # type: ignore[arg-type]
     robust = record["robust"]
     assert isinstance(robust, dict)
-    assert set(robust) == {"version", "bank", "query"}
+    assert set(robust) == {"version", "bank", "query", "query_half"}
     assert all(len(code) == 64 for _name, code in robust["bank"])

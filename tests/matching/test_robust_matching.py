@@ -8,15 +8,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chorus.errors import InvalidSignalError
-from chorus.fingerprint import fingerprint_bytes, fingerprint_path
+from chorus.fingerprint import fingerprint_bytes, fingerprint_path, robust
 from chorus.fingerprint.benchmark.evaluate import load_photo
 from chorus.fingerprint.benchmark.transforms import by_name
+from chorus.fingerprint.pdq import hamming_distance
 from chorus.matching import bank, exchange
 from chorus.matching.bank import SignalInput
+from chorus.matching.identify import ROBUST_TYPES, best_matches
 from chorus.matching.lookup import BankIndex, lookup
+from chorus.matching.models import BankEntry, BankSignal
+from chorus.store import migrate
 from chorus.store.session import transaction
 
 
@@ -37,7 +42,7 @@ def _copy_queries(path: Path, transform: str) -> list[tuple[str, str]]:
     copy = fingerprint_bytes(step.apply(upright, np.random.default_rng(3)))
     assert copy.robust is not None
     pdq = [("pdq", v) for v in dict.fromkeys(copy.pdq.dihedral)] if copy.usable else []
-    return pdq + [("robust", code) for _name, code in copy.robust.query]
+    return pdq + copy.robust.query_signals()
 
 
 @pytest.mark.parametrize("transform", ["screenshot", "crop80_centre", "border_blurred_fill"])
@@ -51,11 +56,12 @@ def test_a_reposted_copy_matches_through_the_robust_signal(
     with transaction(sessions) as session:
         results = lookup(session, index, queries, actor="test", endpoint="test")
     pdq_hits = [m for r in results if r.signal_type == "pdq" for m in r.matches]
-    robust_hits = [m for r in results if r.signal_type == "robust" for m in r.matches]
+    robust_hits = [m for r in results if r.signal_type in ROBUST_TYPES for m in r.matches]
     assert pdq_hits == []  # PDQ alone misses these copies ...
     assert {m.entry_id for m in robust_hits} == {entry}  # ... the robust signal finds them
-    assert all(m.signal_type == "robust" and m.radius == 44 for m in robust_hits)
-    assert min(m.distance for m in robust_hits) <= 44
+    radii = {"robust": 40, "robust_half": 36}
+    assert all(m.radius == radii[m.signal_type] for m in robust_hits)
+    assert all(m.distance <= m.radius for m in robust_hits)
 
 
 def test_other_photos_do_not_match(sessions: sessionmaker[Session], photos: list[Path]) -> None:
@@ -75,6 +81,7 @@ def test_partners_never_receive_the_robust_signal(
         stats = bank.stats(session)
         page = exchange.feed(session, None)
     assert stats["active_signals"]["robust"] >= 15  # type: ignore[index]
+    assert stats["active_signals"]["robust_half"] == 4  # type: ignore[index]
     kinds = {s.signal_type for change in page.changes for s in change.signals}
     assert kinds == {"pdq", "sha256", "md5"}
 
@@ -117,3 +124,83 @@ def test_index_persists_both_signal_types(
     del meta["radii"]
     (tmp_path / "bank-index.json").write_text(json.dumps(meta))
     assert BankIndex.load(tmp_path) is None
+
+
+#: The only pair of distinct shared photos that matched before issue 9's tuning: two
+#: different striped shirts laid out alike on the same red background, 44 bits apart in
+#: their top-half codes (docs/robust-matching.md, "False matches").
+SHIRTS = ("5ddd23ad-e060-4e8a-a5ef-f7d3179567ff.jpg", "a9fe576c-a408-4b3f-80de-d9cb04d36360.jpg")
+
+
+def test_half_frame_codes_are_their_own_signal_type(
+    sessions: sessionmaker[Session], photos: list[Path]
+) -> None:
+    record = fingerprint_path(photos[0]).as_record()
+    robust_record = record["robust"]
+    assert isinstance(robust_record, dict) and robust_record["version"] == 2
+    assert len(robust_record["query_half"]) == 4
+    entry = _register(sessions, photos[0])
+    with transaction(sessions) as session:
+        rows = session.execute(
+            select(BankSignal.signal_type, BankSignal.variant)
+            .join(BankEntry)
+            .where(BankEntry.public_id == entry, BankSignal.signal_type.like("robust%"))
+        ).all()
+    halves = {variant for kind, variant in rows if kind == "robust_half"}
+    assert halves == {"top", "bottom", "left", "right"}
+    assert all(variant not in halves for kind, variant in rows if kind == "robust")
+
+
+def test_the_false_pair_of_shirts_no_longer_matches(
+    sessions: sessionmaker[Session], photos: list[Path]
+) -> None:
+    first, second = (next(p for p in photos if p.name == name) for name in SHIRTS)
+    a, b = fingerprint_path(first), fingerprint_path(second)
+    assert a.robust is not None and b.robust is not None
+    # Under the old rule (every code against every code within 44 bits) they matched ...
+    old = min(hamming_distance(x, y) for _n, x in a.robust.bank for _m, y in b.robust.query)
+    assert old == 44
+    # ... as half-frame codes, now held to the stricter radius; whole codes are far apart.
+    _register(sessions, first)
+    with transaction(sessions) as session:
+        found = best_matches(session, BankIndex(), b, actor="test", endpoint="test")
+    assert found == []
+
+
+def test_an_index_saved_with_other_radii_is_rebuilt(
+    sessions: sessionmaker[Session], photos: list[Path], tmp_path: Path
+) -> None:
+    _register(sessions, photos[0])
+    index = BankIndex()
+    with transaction(sessions) as session:
+        index.sync(session, force=True)
+    index.save(tmp_path)
+    meta = json.loads((tmp_path / "bank-index.json").read_text())
+    assert meta["radii"] == {"pdq": 31, "robust": 40, "robust_half": 36}
+    meta["radii"] = {"pdq": 31, "robust": 44}  # as saved before issue 9's tuning
+    (tmp_path / "bank-index.json").write_text(json.dumps(meta))
+    assert BankIndex.load(tmp_path) is None
+
+
+def test_half_frame_rows_banked_before_the_change_are_migrated(
+    engine: Engine, sessions: sessionmaker[Session], photos: list[Path]
+) -> None:
+    entry = _register(sessions, photos[0])
+    migrate.downgrade(engine, "0014")
+    with transaction(sessions) as session:
+        kinds = _kinds(session, entry)
+    assert kinds["top"] == "robust"  # as banked before issue 9's tuning
+    migrate.upgrade(engine)
+    with transaction(sessions) as session:
+        kinds = _kinds(session, entry)
+    assert {kinds[v] for v in ("top", "bottom", "left", "right")} == {"robust_half"}
+    assert {k for v, k in kinds.items() if v not in robust.HALVES} == {"robust"}
+
+
+def _kinds(session: Session, entry: str) -> dict[str, str]:
+    rows = session.execute(
+        select(BankSignal.variant, BankSignal.signal_type)
+        .join(BankEntry)
+        .where(BankEntry.public_id == entry, BankSignal.signal_type.like("robust%"))
+    ).all()
+    return {str(variant): kind for variant, kind in rows}

@@ -149,7 +149,7 @@ def test_lookup_with_the_robust_signal_finds_a_screenshot(world, photos: list[Pa
     copy = fingerprint_bytes(screenshot.apply(upright, np.random.default_rng(2)))
     assert copy.robust is not None
     signals = [{"signal_type": "pdq", "value": copy.pdq.hash}] + [
-        {"signal_type": "robust", "value": code} for _name, code in copy.robust.query
+        {"signal_type": kind, "value": code} for kind, code in copy.robust.query_signals()
     ]
     response = httpx.post(f"{base}/api/v1/lookup", json={"signals": signals}, headers=auth(token))
     assert response.status_code == 200, response.text
@@ -157,7 +157,8 @@ def test_lookup_with_the_robust_signal_finds_a_screenshot(world, photos: list[Pa
     assert results[0]["matches"] == []  # PDQ misses the screenshot
     hits = [m for r in results[1:] for m in r["matches"]]
     assert hits and {m["id"] for m in hits} == {entry}
-    assert all(m["signal_type"] == "robust" and m["radius"] == 44 for m in hits)
+    radii = {"robust": 40, "robust_half": 36}
+    assert all(m["radius"] == radii[m["signal_type"]] for m in hits)
     # and the partner feed still carries PDQ and digests only
     feed = httpx.get(f"{base}/api/v1/exchange/signals", headers=auth(token)).json()
     assert "robust" not in str(feed)

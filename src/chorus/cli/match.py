@@ -20,8 +20,8 @@ def match(
     paths: Annotated[list[Path], typer.Argument(help="Image files to check.")],
 ) -> None:
     """Check photos against the bank: one record per file with the matching entry ids,
-    each with the signal that matched most strongly (sha256/md5 exactly, pdq or robust
-    within its radius) and its distance.
+    each with the signal that matched most strongly (sha256/md5 exactly, pdq, robust or
+    robust_half within its radius) and its distance.
 
     Exit status 0 when every file was checked (matched or not), 1 when any could not be."""
     settings, sessions = database()

@@ -16,8 +16,14 @@ tool for PDQ hashes serve it too) but chooses *what* is hashed:
   (whole image, trimmed, framed) and, when the corners show the fill of a rotation, the
   copy turned back and hashed in the largest ladder window inside what survived.
 
-A copy matches when any query code is within :data:`THRESHOLD` bits of any bank code.
-Nothing here keeps pixels: only the 256-bit codes leave this module.
+Codes come in two families, matched only within their family and each at its own radius:
+**whole-region** codes (regions, flips, ladder windows, rotations undone; signal type
+``robust``, within :data:`THRESHOLD` bits) and **half-frame** codes (the top, bottom, left
+and right halves; signal type ``robust_half``, within the stricter :data:`HALF_THRESHOLD`,
+because half a frame carries less of the picture and two different photos laid out alike
+come closer there). A copy matches when some query code is within its family's radius of
+some bank code of the same family. Nothing here keeps pixels: only the 256-bit codes leave
+this module.
 """
 
 from __future__ import annotations
@@ -35,11 +41,18 @@ from chorus.fingerprint import decode, region
 from chorus.fingerprint.decode import DEFAULT_LIMITS, Limits
 from chorus.fingerprint.region import Luma, Rect
 
-#: Match when some query code is within this many bits of some bank code (see
-#: ``docs/robust-matching.md`` for how it was chosen and the false-match estimate).
-THRESHOLD: Final = 44
-#: Bumped whenever the codes for the same image would change; recorded with them.
-VERSION: Final = 1
+#: Whole-region codes match when some query code is within this many bits of some bank
+#: code (see ``docs/robust-matching.md`` for how it was chosen and the false-match data).
+THRESHOLD: Final = 40
+#: Half-frame codes (top, bottom, left, right) match half-frame codes within this radius.
+HALF_THRESHOLD: Final = 36
+#: The names of the half-frame codes, bank side and query side alike.
+HALVES: Final = frozenset({"top", "bottom", "left", "right"})
+#: The signal type of each family of codes, with its radius.
+SIGNALS: Final = {"robust": THRESHOLD, "robust_half": HALF_THRESHOLD}
+#: Bumped whenever the codes for the same image, or how they are recorded, would change.
+#: 2: half-frame query codes recorded apart (``query_half``), matched at their own radius.
+VERSION: Final = 2
 #: Images smaller than this on either side are not hashed (too little detail).
 MIN_SIDE: Final = 32
 GRID: Final = 64
@@ -73,15 +86,30 @@ class RobustCodes:
         return {
             "version": VERSION,
             "bank": [[name, code] for name, code in self.bank],
-            "query": [code for _name, code in self.query],
+            "query": [code for name, code in self.query if name not in HALVES],
+            "query_half": [code for name, code in self.query if name in HALVES],
         }
+
+    def query_signals(self) -> list[tuple[str, str]]:
+        """The query codes as (signal type, code), ready for a lookup."""
+        return [(signal_of(name), code) for name, code in self.query]
+
+
+def signal_of(name: str) -> str:
+    """The signal type of a code from its variant name: ``robust_half`` for the halves."""
+    return "robust_half" if name in HALVES else "robust"
 
 
 def codes_for(luma: Luma) -> RobustCodes | None:
     """Bank and query codes of upright luma; None when it is too small to hash."""
     if min(luma.shape) < MIN_SIDE:
         return None
-    return RobustCodes(bank=tuple(bank_codes(luma)), query=tuple(query_codes(luma)))
+    # The regions and the float image every window is resampled from are made once and
+    # shared by the bank and query codes (the same codes as computing them apart).
+    found, image = regions(luma), float_image(luma)
+    return RobustCodes(
+        bank=tuple(bank_codes(luma, found, image)), query=tuple(query_codes(luma, found, image))
+    )
 
 
 def codes_from_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> RobustCodes | None:
@@ -89,10 +117,18 @@ def codes_from_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> RobustCode
     return codes_for(luma_for_hashing(data, limits))
 
 
-def coefficients(luma: Luma, rect: Box) -> npt.NDArray[np.float64]:
-    """16x16 DCT coefficients (frequencies 1..16) of ``rect`` box-resampled to 64x64."""
+def float_image(luma: Luma) -> Image.Image:
+    """``luma`` as a Pillow float image, the canvas windows are box-resampled from."""
+    return Image.fromarray(luma.astype(np.float32), mode="F")
+
+
+def coefficients(
+    luma: Luma, rect: Box, image: Image.Image | None = None
+) -> npt.NDArray[np.float64]:
+    """16x16 DCT coefficients (frequencies 1..16) of ``rect`` box-resampled to 64x64.
+    ``image`` is :func:`float_image` of ``luma`` when the caller already has it."""
     top, bottom, left, right = rect
-    image = Image.fromarray(luma.astype(np.float32), mode="F")
+    image = float_image(luma) if image is None else image
     grid = np.asarray(
         image.resize((GRID, GRID), Image.Resampling.BOX, box=(left, top, right, bottom)),
         dtype=np.float64,
@@ -163,50 +199,53 @@ def window(rect: Box, scale: float) -> Box:
     return (top + dy, bottom - dy, left + dx, right - dx)
 
 
-def bank_codes(luma: Luma) -> list[tuple[str, str]]:
-    """Codes registered for a protected photo (deduplicated, named)."""
-    found = regions(luma)
+def bank_codes(
+    luma: Luma, found: dict[str, Rect] | None = None, image: Image.Image | None = None
+) -> list[tuple[str, str]]:
+    """Codes registered for a protected photo (deduplicated, named). ``found`` and
+    ``image`` are :func:`regions` and :func:`float_image` of ``luma`` if already made."""
+    found = regions(luma) if found is None else found
+    image = float_image(luma) if image is None else image
     out: dict[str, str] = {}
     for name, rect in found.items():
         if name == "frame":
             continue
-        for suffix, code in dihedral(coefficients(luma, rect)):
+        for suffix, code in dihedral(coefficients(luma, rect, image)):
             out.setdefault(code, f"{name}{'.' + suffix if suffix else ''}")
     # Rotations are undone on the whole canvas, crops happen to the photo without its
     # flat edges: the ladder is registered for both when they differ.
     bases = [("s", found["full"])] + ([("t", found["trim"])] if "trim" in found else [])
     for prefix, base in bases:
         for scale in LADDER:
-            code = to_hex(coefficients(luma, window(base, scale)))
+            code = to_hex(coefficients(luma, window(base, scale), image))
             out.setdefault(code, f"{prefix}{round(scale * 100)}")
     main = found.get("trim") or found["full"]
     for name, part in halves(main).items():
-        out.setdefault(to_hex(coefficients(luma, part)), name)
+        out.setdefault(to_hex(coefficients(luma, part, image)), name)
     return [(name, code) for code, name in out.items()]
 
 
-def query_codes(luma: Luma) -> list[tuple[str, str]]:
-    """Codes looked up for a copy found later (deduplicated, named)."""
+def query_codes(
+    luma: Luma, found: dict[str, Rect] | None = None, image: Image.Image | None = None
+) -> list[tuple[str, str]]:
+    """Codes looked up for a copy found later (deduplicated, named); ``found`` and
+    ``image`` as for :func:`bank_codes`."""
     out: dict[str, str] = {}
-    found = regions(luma)
+    found = regions(luma) if found is None else found
+    image = float_image(luma) if image is None else image
     for name, rect in found.items():
-        out.setdefault(to_hex(coefficients(luma, rect)), name)
+        out.setdefault(to_hex(coefficients(luma, rect, image)), name)
     primary = next(found[k] for k in ("frame", "main", "trim", "full") if k in found)
     for name, part in halves(primary).items():
-        out.setdefault(to_hex(coefficients(luma, part)), name)
+        out.setdefault(to_hex(coefficients(luma, part, image)), name)
     angle = rotation_angle(luma)
     scale = None if angle is None else _inside_scale(luma.shape, abs(angle))
     if angle is not None and scale is not None:
         # The sign read from the corners is wrong for some shapes; both turns are cheap.
         for turn in (angle, -angle):
-            upright = np.asarray(
-                Image.fromarray(luma.astype(np.float32), mode="F").rotate(
-                    -turn, resample=Image.Resampling.BILINEAR
-                ),
-                dtype=np.float64,
-            )
-            inside = window(region.full(upright), scale)
-            out.setdefault(to_hex(coefficients(upright, inside)), f"rot{turn:+.1f}")
+            turned = image.rotate(-turn, resample=Image.Resampling.BILINEAR)
+            inside = window((0, turned.height, 0, turned.width), scale)
+            out.setdefault(to_hex(coefficients(luma, inside, turned)), f"rot{turn:+.1f}")
     return [(name, code) for code, name in out.items()]
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from chorus.errors import BankEntryNotFoundError, InvalidSignalError, LowQualitySignalError
 from chorus.evidence import ledger
 from chorus.evidence.tags import EventTag
+from chorus.fingerprint import robust
 from chorus.fingerprint.pdq import DIHEDRAL_NAMES
 from chorus.matching.models import BankChange, BankEntry, BankSignal
 from chorus.matching.signals import PDQ_MIN_QUALITY, PdqSignal, RobustSignal, normalize
@@ -25,7 +26,8 @@ from chorus.store.base import utcnow
 Provenance = Literal["survivor_device", "caseworker", "exchange_import"]
 PROVENANCES: Final = ("survivor_device", "caseworker", "exchange_import")
 ACTIVE, WITHDRAWN, QUARANTINED = "active", "withdrawn", "quarantined"
-#: A photo banks about 23 robust codes (robust.bank_codes); far more is not a real record.
+#: A photo banks about 23 robust codes, halves included (robust.bank_codes); far more is
+#: not a real record.
 MAX_ROBUST_CODES: Final = 64
 
 
@@ -132,14 +134,16 @@ def _validated_robust(data: SignalInput) -> list[tuple[str, str, str | None]]:
             f"this has {len(data.robust)}."
         )
     out: list[tuple[str, str, str | None]] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for name, code in data.robust:
         if not name or len(name) > 16:
             raise InvalidSignalError("A robust code's variant name is 1-16 characters.")
         value = RobustSignal.normalize(code)
-        if value not in seen:
-            seen.add(value)
-            out.append(("robust", value, name))
+        # Half-frame codes are their own signal type, matched at a stricter radius.
+        kind = robust.signal_of(name)
+        if (kind, value) not in seen:
+            seen.add((kind, value))
+            out.append((kind, value, name))
     return out
 
 

@@ -8,12 +8,16 @@ the closest match per entry. The monitor and ``chorus match`` both use it.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Final
 
 from sqlalchemy.orm import Session
 
 from chorus.fingerprint import Fingerprint
 from chorus.matching.lookup import BankIndex, lookup
 from chorus.matching.quarantine import QuarantinePolicy
+
+#: The robust signal's types: a match by these alone is held for review by the monitor.
+ROBUST_TYPES: Final = frozenset({"robust", "robust_half"})
 
 
 @dataclass(frozen=True)
@@ -28,8 +32,9 @@ class EntryMatch:
 
     @property
     def robust_only(self) -> bool:
-        """Matched by the robust signal alone: no PDQ variant, no file digest."""
-        return (self.signal_types or {self.signal_type}) == {"robust"}
+        """Matched by the robust signal alone (whole-region or half-frame codes): no PDQ
+        variant, no file digest."""
+        return (self.signal_types or {self.signal_type}) <= ROBUST_TYPES
 
     @property
     def strength(self) -> float:
@@ -42,12 +47,13 @@ def queries_for(fingerprint: Fingerprint) -> list[tuple[str, str]]:
     if fingerprint.usable:
         queries += [("pdq", value) for value in dict.fromkeys(fingerprint.pdq.dihedral)]
     if fingerprint.usable and fingerprint.robust is not None:
-        queries += [("robust", code) for _name, code in fingerprint.robust.query]
+        queries += fingerprint.robust.query_signals()
     return queries
 
 
 #: Signal types of packed queries, one byte each; every value is stored as raw bytes.
-_PACK_TYPES = ("sha256", "md5", "pdq", "robust")
+#: New types go at the end, so items packed before they existed still unpack.
+_PACK_TYPES = ("sha256", "md5", "pdq", "robust", "robust_half")
 
 
 def pack_queries(queries: list[tuple[str, str]]) -> bytes:

@@ -1,6 +1,7 @@
 """Lookups: find every active bank entry that matches a batch of signals.
 
-PDQ hashes and robust codes are matched by distance, each type through its own exact
+PDQ hashes and robust codes (whole-region and half-frame, two types with their own
+radii) are matched by distance, each type through its own exact
 in-memory index (every entry within the type's radius, see
 :mod:`chorus.matching.pdq_index`; both are 256-bit codes); SHA-256 and MD5 by equality in the
 database. Every hit is resolved through the database, joined on the entry's status, so a
@@ -28,7 +29,7 @@ from chorus.matching import bank
 from chorus.matching.models import BankChange, BankEntry, BankSignal, LookupAudit
 from chorus.matching.pdq_index import PdqIndex
 from chorus.matching.quarantine import QuarantinePolicy, item_digest, record_observations
-from chorus.matching.signals import PdqSignal, RobustSignal, normalize
+from chorus.matching.signals import PdqSignal, RobustHalfSignal, RobustSignal, normalize
 
 SYNC_INTERVAL_S: Final = 0.5
 _CHUNK: Final = 50_000
@@ -38,7 +39,7 @@ _OVERLAP: Final = 1000
 
 
 #: Signal types matched by distance, each with its own 256-bit index.
-INDEXED: Final = ("pdq", "robust")
+INDEXED: Final = ("pdq", "robust", "robust_half")
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,19 @@ class LookupResult:
 
 
 class BankIndex:
-    """The in-memory indexes (PDQ, robust) of one process, kept in step with the bank's
-    change log. ``radius`` is PDQ's (a setting); the robust signal's is its own."""
+    """The in-memory indexes (PDQ, robust, robust_half) of one process, kept in step with
+    the bank's change log. ``radius`` is PDQ's (a setting); the robust signal's types have
+    their own (``robust_radius`` overrides the whole-region one, for benchmarks)."""
 
     def __init__(
         self, radius: int = PdqSignal.radius or 31, robust_radius: int | None = None
     ) -> None:
         self.radius = radius
-        self.radii = {"pdq": radius, "robust": robust_radius or RobustSignal.radius or 44}
+        self.radii = {
+            "pdq": radius,
+            "robust": robust_radius or RobustSignal.radius or 40,
+            "robust_half": RobustHalfSignal.radius or 36,
+        }
         self.indexes = {kind: PdqIndex(radius=r) for kind, r in self.radii.items()}
         self.seq = 0
         self._present: set[int] = set()
@@ -149,9 +155,10 @@ class BankIndex:
             return None
         meta = json.loads(meta_path.read_text())
         radii = meta.get("radii") or {}
-        if set(radii) != set(INDEXED):
-            return None  # saved before a signal type was indexed: rebuild from the bank
-        index = cls(radius=int(meta["radius"]), robust_radius=int(radii["robust"]))
+        index = cls(radius=int(meta["radius"]), robust_radius=int(radii.get("robust", 0)))
+        if radii != index.radii:
+            # saved before a signal type was indexed or a radius changed: rebuild from the bank
+            return None
         index.indexes = {kind: PdqIndex.load(directory / kind) for kind in INDEXED}
         index.seq = int(meta["seq"])
         index._present = set(np.load(directory / "present.npy", allow_pickle=False).tolist())

@@ -60,8 +60,8 @@ class PdqSignal(SignalType):
 
 class RobustSignal(SignalType):
     """Chorus's robust signal (:mod:`chorus.fingerprint.robust`): 256-bit PDQ-style codes
-    of a photo's content region and windows. A banked photo has about 23 of them, a copy
-    about 6; they match within ``radius`` bits. Kept on the Chorus server only: the
+    of a photo's content region and windows. A banked photo has about 19 of them, a copy
+    about 2; they match within ``radius`` bits. Kept on the Chorus server only: the
     exchange feed never sends them to partners (``docs/robust-matching.md``)."""
 
     name = "robust"
@@ -85,6 +85,17 @@ class RobustSignal(SignalType):
     @classmethod
     def distance(cls, a: str, b: str) -> int:
         return hamming_distance(a, b)
+
+
+class RobustHalfSignal(RobustSignal):
+    """The robust signal's half-frame codes (top, bottom, left and right halves of the
+    content region: an overlay on one half leaves the other). Half a frame carries less of
+    the picture, so they match only each other, within a stricter radius than the
+    whole-region codes. Server-only, like :class:`RobustSignal`."""
+
+    name = "robust_half"
+    radius = robust.HALF_THRESHOLD
+    examples = ("de5f57f86a10a5f805d59ea2bb53f841c1eaefc5e684841af87990fd1b409106",)
 
 
 class _HexDigest(SignalType):
@@ -117,7 +128,7 @@ class Md5Signal(_HexDigest):
 
 
 SIGNAL_TYPES: Final[dict[str, type[SignalType]]] = {
-    cls.name: cls for cls in (PdqSignal, RobustSignal, Sha256Signal, Md5Signal)
+    cls.name: cls for cls in (PdqSignal, RobustSignal, RobustHalfSignal, Sha256Signal, Md5Signal)
 }
 
 

@@ -1,10 +1,11 @@
 """Review of possible matches found by the robust signal alone.
 
 The robust signal finds crops, borders and screenshots that PDQ misses, but its false-match
-rate (about 7.6e-10 per pair, docs/robust-matching.md) is far above PDQ's. So a sighting
-matched by it alone (no PDQ variant, no SHA-256 or MD5) is **held**: captured as evidence
-at once (encrypted, investigators only, so nothing is lost if the copy is taken down
-meanwhile), but not told to the survivor, not counted in the portal's progress, not
+rate (about 1e-11 per pair from the tail fit, and structurally alike photos come closest;
+docs/robust-matching.md) is far above PDQ's. So a sighting matched by it alone (its
+whole-region or half-frame codes; no PDQ variant, no SHA-256 or MD5) is **held**:
+captured as evidence at once (encrypted, investigators only, so nothing is lost if the copy
+is taken down meanwhile), but not told to the survivor, not counted in the portal's progress, not
 raising doxxing alerts and not offered for takedowns, until a caseworker decides.
 
 - :func:`confirm`: it is the survivor's image; the sighting counts from now on, and an

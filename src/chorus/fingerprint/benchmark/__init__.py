@@ -18,7 +18,9 @@ import csv
 import io
 from collections.abc import Sequence
 
-from chorus.fingerprint.benchmark.evaluate import MatcherRun, run, tail_estimate
+import numpy as np
+
+from chorus.fingerprint.benchmark.evaluate import MatcherRun, originals_only, run, tail_estimate
 from chorus.fingerprint.benchmark.matchers import (
     Matcher,
     PdqDihedralMatcher,
@@ -38,6 +40,7 @@ __all__ = [
     "Transform",
     "csv_rows",
     "markdown",
+    "originals_only",
     "run",
     "target_for",
 ]
@@ -70,7 +73,7 @@ def _family_recall(r: MatcherRun, names: list[str]) -> tuple[int, int]:
 def markdown(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str:
     """The results tables: recall per family and per transform, false matches, cost."""
     families = _families(transforms)
-    head = "| family | target | " + " | ".join(f"{r.name} (<= {r.threshold})" for r in runs)
+    head = "| family | target | " + " | ".join(f"{r.name} ({r.label})" for r in runs)
     rule = "| --- | --- |" + " --- |" * len(runs)
     lines = [head + " |", rule]
     for family, names in families.items():
@@ -86,17 +89,7 @@ def markdown(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str
         + " | ".join(f"{r.false_copy_pairs} of {r.copy_pairs:,}" for r in runs)
         + " |"
     )
-    tails = [tail_estimate(r.pair_minima, r.threshold) for r in runs]
-    lines.append(
-        "| per-pair false-match rate, tail fit | < 1e-7 | "
-        + " | ".join(f"{p:.1e}" for p, _how in tails)
-        + " |"
-    )
-    lines.append(
-        "| lowest distance between distinct originals | | "
-        + " | ".join(str(int(r.pair_minima.min())) if len(r.pair_minima) else "n/a" for r in runs)
-        + " |"
-    )
+    lines += _pair_rows(runs)
     lines.append(
         "| codes per banked photo / per copy looked up | | "
         + " | ".join(
@@ -108,9 +101,14 @@ def markdown(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str
     )
     lines.append(
         "| fingerprinting, ms per image (one core) | | "
-        + " | ".join(f"{1000 * r.fingerprint_s / max(1, r.fingerprinted):.1f}" for r in runs)
+        + " | ".join(
+            f"{1000 * r.fingerprint_s / max(1, r.fingerprinted):.1f}" if r.timed else "same codes"
+            for r in runs
+        )
         + " |"
     )
+    if not transforms:
+        return "\n".join(lines)
     lines += [
         "",
         "Per transform:",
@@ -122,6 +120,27 @@ def markdown(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str
         cells = [_cell(*r.recall(t.name)) for r in runs]
         lines.append(f"| {t.name} | {t.family} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _pair_rows(runs: Sequence[MatcherRun]) -> list[str]:
+    """Tail-fit rate (summed over families) and the lowest distinct-pair distance per
+    family (for matchers with several families, one value per family, named)."""
+    rates, lowest = [], []
+    for r in runs:
+        per_rate, per_low = [], []
+        for kind, t in r.thresholds.items():
+            minima = r.pair_minima.get(kind, np.zeros(0, np.int64))
+            value = r.lowest(kind)
+            named = f"{kind} " if len(r.thresholds) > 1 else ""
+            per_rate.append(f"{named}{tail_estimate(minima, t)[0]:.1e}")
+            per_low.append(f"{named}{'n/a' if value is None else value}")
+        detail = f" ({', '.join(per_rate)})" if len(r.thresholds) > 1 else ""
+        rates.append(f"{r.tail():.1e}{detail}")
+        lowest.append(", ".join(per_low))
+    return [
+        "| per-pair false-match rate, tail fit | < 1e-7 | " + " | ".join(rates) + " |",
+        "| lowest distance between distinct originals | | " + " | ".join(lowest) + " |",
+    ]
 
 
 def csv_rows(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str:
@@ -137,7 +156,7 @@ def csv_rows(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str
                     t.name,
                     t.family,
                     r.name,
-                    r.threshold,
+                    r.label,
                     hits,
                     total,
                     f"{hits / total:.4f}" if total else "",
@@ -149,13 +168,13 @@ def csv_rows(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str
                 "false_matches_originals",
                 "",
                 r.name,
-                r.threshold,
+                r.label,
                 r.false_original_pairs,
                 r.original_pairs,
                 "",
             ]
         )
         writer.writerow(
-            ["false_matches_copies", "", r.name, r.threshold, r.false_copy_pairs, r.copy_pairs, ""]
+            ["false_matches_copies", "", r.name, r.label, r.false_copy_pairs, r.copy_pairs, ""]
         )
     return buffer.getvalue()

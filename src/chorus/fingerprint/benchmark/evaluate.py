@@ -1,15 +1,18 @@
 """Running the benchmark: recall per transform, false matches, the distance tail.
 
 * **Recall**: for every banked photo (usable original) and every transform, the copy's
-  query codes against that photo's bank codes; a hit is a minimum distance within the
-  matcher's threshold. A copy that cannot be fingerprinted counts as a miss.
+  query codes against that photo's bank codes, family by family; a hit is a minimum
+  distance within that family's radius. A copy that cannot be fingerprinted counts as a
+  miss. What is kept per copy is the *margin*: the smallest (distance - radius) over the
+  families, so a hit is a margin <= 0.
 * **False matches, originals**: every ordered pair of distinct photos (i, j): photo j's
   query codes against photo i's bank codes. All pairs, exhaustively.
 * **False matches, copies**: every copy of photo j against every other photo's bank codes
   (a screenshot frame or a border must not make two different photos match).
 * **Tail estimate**: the per-pair false-match rate for collections larger than the test
   set, from a fit to the lower tail of the distinct-pair minimum distances (see
-  :func:`tail_estimate`).
+  :func:`tail_estimate`), per family; the matcher's rate is their sum (a pair matches
+  when any family does, so the sum bounds it from above).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from chorus.fingerprint.benchmark.matchers import Codes, Matcher
+from chorus.fingerprint.benchmark.matchers import EMPTY, Codes, Families, Matcher
 from chorus.fingerprint.benchmark.transforms import Transform
 
 Words = npt.NDArray[np.uint64]
@@ -36,23 +39,41 @@ class MatcherRun:
     """Everything measured for one matcher."""
 
     name: str
-    threshold: int
+    thresholds: dict[str, int]
+    timed: bool = True
     banked: int = 0
     bank_codes: int = 0
     query_codes: int = 0
     fingerprint_s: float = 0.0
     fingerprinted: int = 0
-    #: (transform name, photo stem) -> minimum distance to the photo's own bank codes
+    #: (transform name, photo stem) -> smallest (distance - radius) over the families to
+    #: the photo's own bank codes (a hit is <= 0)
     distances: dict[tuple[str, str], int] = field(default_factory=dict)
     false_original_pairs: int = 0
     original_pairs: int = 0
     false_copy_pairs: int = 0
     copy_pairs: int = 0
-    pair_minima: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: family -> minimum distance of every ordered pair of distinct originals
+    pair_minima: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The radii, as in the table's header: ``<= 31`` or ``robust <= 40, ...``."""
+        if len(self.thresholds) == 1:
+            return f"<= {next(iter(self.thresholds.values()))}"
+        return ", ".join(f"{kind} <= {t}" for kind, t in self.thresholds.items())
 
     def recall(self, transform: str) -> tuple[int, int]:
         values = [d for (t, _p), d in self.distances.items() if t == transform]
-        return sum(1 for d in values if d <= self.threshold), len(values)
+        return sum(1 for d in values if d <= 0), len(values)
+
+    def tail(self) -> float:
+        """Per-pair false-match rate from the tail fits, summed over the families."""
+        return sum(tail_estimate(self.pair_minima[k], t)[0] for k, t in self.thresholds.items())
+
+    def lowest(self, family: str) -> int | None:
+        minima = self.pair_minima.get(family)
+        return int(minima.min()) if minima is not None and len(minima) else None
 
 
 def seed_for(seed: int, photo: str, transform: str) -> int:
@@ -140,10 +161,10 @@ def run(
     seed: int = 0,
     progress: Iterable[None] | None = None,
 ) -> list[MatcherRun]:
-    runs = [MatcherRun(m.name, m.threshold) for m in matchers]
-    bank: list[list[Codes]] = [[] for _ in matchers]
-    originals: list[list[Codes]] = [[] for _ in matchers]
-    copies: list[list[tuple[int, Codes]]] = [[] for _ in matchers]
+    runs = [MatcherRun(m.name, dict(m.thresholds), m.timed) for m in matchers]
+    bank: list[list[Families]] = [[] for _ in matchers]
+    originals: list[list[Families]] = [[] for _ in matchers]
+    copies: list[list[tuple[int, Families]]] = [[] for _ in matchers]
     stems = [p.stem for p in photos]
     for index, path in enumerate(photos):
         data, upright = load_photo(path)
@@ -158,18 +179,31 @@ def run(
             rng = np.random.default_rng(seed_for(seed, stems[index], transform.name))
             copy = transform.apply(upright, rng)
             for m, matcher in enumerate(matchers):
-                if not len(bank[m][index]):
+                if not _count(bank[m][index]):
                     continue
                 started = time.process_time()
                 query = matcher.query(copy)
                 runs[m].fingerprint_s += time.process_time() - started
                 runs[m].fingerprinted += 1
                 copies[m].append((index, query))
-                distance = _min_distance(query, bank[m][index])
-                runs[m].distances[(transform.name, stems[index])] = distance
+                margin = min(
+                    _min_distance(query.get(kind, EMPTY), bank[m][index].get(kind, EMPTY)) - t
+                    for kind, t in matcher.thresholds.items()
+                )
+                runs[m].distances[(transform.name, stems[index])] = margin
     for m, _matcher in enumerate(matchers):
         _false_matches(runs[m], bank[m], originals[m], copies[m], len(photos))
     return runs
+
+
+def originals_only(photos: Sequence[Path], matchers: Sequence[Matcher]) -> list[MatcherRun]:
+    """Only the false matches among all ordered pairs of distinct originals (and the
+    distance tail), without transforms: cheap enough for every shared photo."""
+    return run(photos, [], matchers)
+
+
+def _count(families: Families) -> int:
+    return sum(len(c) for c in families.values())
 
 
 def _min_distance(query: Codes, bank: Codes) -> int:
@@ -192,41 +226,49 @@ def _stack(per_owner: Sequence[tuple[int, Codes]]) -> tuple[Words, npt.NDArray[n
 
 def _false_matches(
     result: MatcherRun,
-    bank: list[Codes],
-    originals: list[Codes],
-    copies: list[tuple[int, Codes]],
+    bank: list[Families],
+    originals: list[Families],
+    copies: list[tuple[int, Families]],
     owners: int,
 ) -> None:
-    banked = [i for i, c in enumerate(bank) if len(c)]
+    banked = [i for i, c in enumerate(bank) if _count(c)]
     result.banked = len(banked)
-    result.bank_codes = sum(len(c) for c in bank)
-    result.query_codes = sum(len(c) for _i, c in copies)
-    bank_words, bank_owner = _stack(list(enumerate(bank)))
-    if not len(bank_words):
-        return
-    query_words, query_owner = _stack(list(enumerate(originals)))
-    matrix = min_distances(query_words, query_owner, bank_words, bank_owner, (owners, owners))
-    queried = [i for i, c in enumerate(originals) if len(c)]
+    result.bank_codes = sum(_count(c) for c in bank)
+    result.query_codes = sum(_count(c) for _i, c in copies)
+    queried = [i for i, c in enumerate(originals) if _count(c)]
     mask = np.zeros((owners, owners), dtype=bool)
     mask[np.ix_(queried, banked)] = True
     np.fill_diagonal(mask, False)
-    minima = matrix[mask]
-    result.pair_minima = minima
     result.original_pairs = int(mask.sum())
-    result.false_original_pairs = int((minima <= result.threshold).sum())
-    # copies: one row per copy, so owners are copy numbers; compare against bank owners
-    copy_false = 0
-    copy_pairs = 0
-    for start in range(0, len(copies), 2000):
-        chunk = copies[start : start + 2000]
-        cw, co = _stack([(k, c) for k, (_i, c) in enumerate(chunk)])
-        if not len(cw):
+    matched = np.zeros((owners, owners), dtype=bool)
+    copy_matched = np.zeros((len(copies), owners), dtype=bool)
+    for kind, threshold in result.thresholds.items():
+        bank_words, bank_owner = _stack([(i, c.get(kind, EMPTY)) for i, c in enumerate(bank)])
+        if not len(bank_words):
+            result.pair_minima[kind] = np.zeros(0, np.int64)
             continue
-        mat = min_distances(cw, co, bank_words, bank_owner, (len(chunk), owners))
-        for k, (photo, _codes) in enumerate(chunk):
-            row = mat[k, banked]
-            own = row[np.asarray(banked) == photo]
-            copy_false += int((row <= result.threshold).sum() - (own <= result.threshold).sum())
-            copy_pairs += len(banked) - len(own)
+        query_words, query_owner = _stack(
+            [(i, c.get(kind, EMPTY)) for i, c in enumerate(originals)]
+        )
+        matrix = min_distances(query_words, query_owner, bank_words, bank_owner, (owners, owners))
+        result.pair_minima[kind] = matrix[mask]
+        matched |= matrix <= threshold
+        # copies: one row per copy, so owners are copy numbers; compare against bank owners
+        for start in range(0, len(copies), 2000):
+            chunk = copies[start : start + 2000]
+            cw, co = _stack([(k, c.get(kind, EMPTY)) for k, (_i, c) in enumerate(chunk)])
+            if not len(cw):
+                continue
+            mat = min_distances(cw, co, bank_words, bank_owner, (len(chunk), owners))
+            copy_matched[start : start + len(chunk)] |= mat <= threshold
+    result.false_original_pairs = int((matched & mask).sum())
+    copy_false = copy_pairs = 0
+    column = np.zeros(owners, dtype=bool)
+    column[banked] = True
+    for k, (photo, _codes) in enumerate(copies):
+        others = column.copy()
+        others[photo] = False
+        copy_false += int((copy_matched[k] & others).sum())
+        copy_pairs += int(others.sum())
     result.false_copy_pairs = copy_false
     result.copy_pairs = copy_pairs

@@ -26,10 +26,12 @@ HMA_BANK_NAME = "CHORUS"
 
 
 class SignalIn(BaseModel):
-    signal_type: Literal["pdq", "robust", "sha256", "md5"] = Field(
+    signal_type: Literal["pdq", "robust", "robust_half", "sha256", "md5"] = Field(
         examples=["pdq"],
         description="`robust`: one of the `robust.query` codes of a `chorus hash` record "
-        "(Chorus's own robust signal; matched within 44 bits).",
+        "(Chorus's own robust signal, whole-region codes; matched within 40 bits). "
+        "`robust_half`: one of its `robust.query_half` codes (half-frame codes; matched "
+        "within 36 bits, against half-frame codes only).",
     )
     value: str = Field(
         max_length=128,
@@ -43,7 +45,9 @@ class LookupRequest(BaseModel):
 
 class MatchOut(BaseModel):
     id: str = Field(description="Opaque bank entry id")
-    signal_type: str = Field(description="Which signal matched: pdq, robust, sha256 or md5")
+    signal_type: str = Field(
+        description="Which signal matched: pdq, robust, robust_half, sha256 or md5"
+    )
     distance: int = Field(description="Bits apart (0 for sha256 and md5): lower is stronger")
     radius: int = Field(description="The largest distance this signal type matches at")
 
@@ -64,8 +68,9 @@ def lookup_batch(
     body: LookupRequest, session: SessionDep, index: IndexDep, key: LookupKey, policy: PolicyDep
 ) -> LookupResponse:
     """For each signal, every active bank entry that matches (PDQ within distance 31,
-    robust codes within 44, SHA-256 and MD5 exactly), with the signal type that matched and
-    its distance. A malformed signal gets an `error`; the others still run."""
+    robust codes within 40, robust half-frame codes within 36, SHA-256 and MD5 exactly),
+    with the signal type that matched and its distance. A malformed signal gets an
+    `error`; the others still run."""
     results = lookup(
         session,
         index,
