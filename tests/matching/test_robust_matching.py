@@ -186,7 +186,7 @@ def test_half_frame_rows_banked_before_the_change_are_migrated(
     engine: Engine, sessions: sessionmaker[Session], photos: list[Path]
 ) -> None:
     entry = _register(sessions, photos[0])
-    migrate.downgrade(engine, "0014")
+    migrate.downgrade(engine, "0016")  # the revision before robust_half
     with transaction(sessions) as session:
         kinds = _kinds(session, entry)
     assert kinds["top"] == "robust"  # as banked before issue 9's tuning

@@ -6,8 +6,8 @@ before it carry ``signal_type = 'robust'``; this moves them to ``'robust_half'``
 only, no schema change). In-memory index snapshots saved before it are rebuilt from the
 bank on load, because their radii differ.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-01
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
