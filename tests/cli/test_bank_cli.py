@@ -92,6 +92,7 @@ def test_match_finds_cropped_and_screenshot_copies(
 ) -> None:
     import numpy as np
 
+    from chorus.fingerprint import robust
     from chorus.fingerprint.benchmark.evaluate import load_photo
     from chorus.fingerprint.benchmark.transforms import by_name
 
@@ -112,5 +113,5 @@ def test_match_finds_cropped_and_screenshot_copies(
         (hit,) = record["matches"]  # type: ignore[misc]
         assert hit["id"] == entry
         assert hit["signal_type"] == "robust"
-        assert 0 <= hit["distance"] <= hit["radius"] == 44
+        assert 0 <= hit["distance"] <= hit["radius"] == robust.THRESHOLD
     assert other["matches"] == []
