@@ -32,9 +32,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chorus.errors import SessionError, SignInError, StaffAccountError
+from chorus.security.lockout import FREE_ATTEMPTS, UnknownNames, lock_for
 from chorus.security.models import StaffMember
 from chorus.security.policy import STAFF_ROLES, Actor, Role
-from chorus.security.survivor_auth import FREE_ATTEMPTS, _lock_for, _UnknownReferences
 from chorus.store.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ _HASHER = PasswordHasher()  # argon2id, the library's recommended parameters
 _DUMMY_HASH = _HASHER.hash("not-a-password-of-anyone")
 _DUMMY_TOTP = pyotp.random_base32()
 _WRONG = "Those sign-in details do not match. Please check them and try again."
-_UNKNOWN = _UnknownReferences()
+_UNKNOWN = UnknownNames()
 
 
 class DataKeys(Protocol):
@@ -233,7 +233,7 @@ def sign_in(session: Session, keys: DataKeys, username: str, password: str, code
         else:
             row.failures += 1
             if row.failures >= FREE_ATTEMPTS:
-                row.locked_until = now + _lock_for(row.failures)
+                row.locked_until = now + lock_for(row.failures)
         raise SignInError(_WRONG)
     # The code is spent with a conditional UPDATE, so two sign-ins racing with one code
     # (each having read the old last step) cannot both succeed.

@@ -14,9 +14,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,11 +22,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from chorus.errors import SessionError, SignInError
+from chorus.security.lockout import FREE_ATTEMPTS, UnknownNames, lock_for
 from chorus.security.models import SurvivorCredential
 from chorus.store.base import utcnow
 
-FREE_ATTEMPTS = 5
-MAX_LOCK = timedelta(days=1)
 SESSION_MAX_AGE_S = 30 * 60
 COOKIE = "chorus_survivor"
 _PIN = re.compile(r"^\d{6,12}$")
@@ -60,32 +57,7 @@ def forget(session: Session, reference: str) -> None:
         session.flush()
 
 
-def _lock_for(failures: int) -> timedelta:
-    return min(MAX_LOCK, timedelta(minutes=2 ** (failures - FREE_ATTEMPTS)))
-
-
-class _UnknownReferences:
-    """Failed attempts on references that do not exist, so they lock like real ones."""
-
-    def __init__(self, limit: int = 100_000) -> None:
-        self._failures: dict[str, tuple[int, datetime | None]] = {}
-        self._lock = threading.Lock()
-        self._limit = limit
-
-    def locked(self, reference: str, now: datetime) -> bool:
-        _count, until = self._failures.get(reference, (0, None))
-        return until is not None and until > now
-
-    def fail(self, reference: str, now: datetime) -> None:
-        with self._lock:
-            if len(self._failures) >= self._limit:
-                self._failures.clear()
-            count = self._failures.get(reference, (0, None))[0] + 1
-            until = now + _lock_for(count) if count >= FREE_ATTEMPTS else None
-            self._failures[reference] = (count, until)
-
-
-_UNKNOWN = _UnknownReferences()
+_UNKNOWN = UnknownNames()
 
 
 def sign_in(session: Session, reference: str, pin: str) -> str:
@@ -109,7 +81,7 @@ def sign_in(session: Session, reference: str, pin: str) -> str:
         else:
             row.failures += 1
             if row.failures >= FREE_ATTEMPTS:
-                row.locked_until = now + _lock_for(row.failures)
+                row.locked_until = now + lock_for(row.failures)
         raise SignInError(_WRONG)
     assert row is not None
     row.failures, row.locked_until = 0, None
