@@ -8,11 +8,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from chorus.cases.models import Artifact, Case, Classification, Link, Report, Series, SeriesMember
-from chorus.cases.series_work import series_by_id
+from chorus.cases.series_work import case_refs, series_by_id
 from chorus.errors import StaffAccountError
 from chorus.evidence import captures
 from chorus.security import staff_auth
@@ -140,25 +140,20 @@ class SeriesSummary:
 
 def list_series(session: Session, actor: Actor) -> list[SeriesSummary]:
     require(actor, Permission.VIEW_SERIES)
-    counts: dict[int, int] = defaultdict(int)
-    for (series_pk,) in session.execute(select(SeriesMember.series_id)):
-        counts[series_pk] += 1
+    counts = dict(
+        session.execute(
+            select(SeriesMember.series_id, func.count()).group_by(SeriesMember.series_id)
+        ).all()
+    )
     rows = session.scalars(select(Series).order_by(Series.created_at.desc(), Series.id.desc()))
-    return [SeriesSummary(s.public_id, counts[s.id], s.unit, s.officer, s.created_at) for s in rows]
+    return [
+        SeriesSummary(s.public_id, counts.get(s.id, 0), s.unit, s.officer, s.created_at)
+        for s in rows
+    ]
 
 
 def series_captures(session: Session, actor: Actor, series_id: str) -> list[captures.CaptureInfo]:
     """The evidence captures of a series' cases, by their records only (investigators)."""
     require(actor, Permission.LIST_CAPTURES)
     series = series_by_id(session, series_id)
-    refs = sorted(
-        set(
-            session.scalars(
-                select(Case.reference)
-                .join(Report, Report.case_id == Case.id)
-                .join(SeriesMember, SeriesMember.report_id == Report.id)
-                .where(SeriesMember.series_id == series.id)
-            )
-        )
-    )
-    return captures.for_cases(session, refs)
+    return captures.for_cases(session, case_refs(session, series))

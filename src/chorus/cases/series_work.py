@@ -44,6 +44,20 @@ def confirmed_component(session: Session, report_pk: int) -> set[int]:
     return seen
 
 
+def case_refs(session: Session, series: Series) -> list[str]:
+    """The references of the cases with a report in ``series``, sorted."""
+    return sorted(
+        set(
+            session.scalars(
+                select(Case.reference)
+                .join(Report, Report.case_id == Case.id)
+                .join(SeriesMember, SeriesMember.report_id == Report.id)
+                .where(SeriesMember.series_id == series.id)
+            )
+        )
+    )
+
+
 def series_by_id(session: Session, series_id: str) -> Series:
     series = session.scalar(select(Series).where(Series.public_id == series_id))
     if series is None:
@@ -52,14 +66,7 @@ def series_by_id(session: Session, series_id: str) -> Series:
 
 
 def _add_members(session: Session, series: Series, report_pks: set[int], by: str) -> None:
-    known = set(
-        session.scalars(
-            select(Case.reference)
-            .join(Report, Report.case_id == Case.id)
-            .join(SeriesMember, SeriesMember.report_id == Report.id)
-            .where(SeriesMember.series_id == series.id)
-        )
-    )
+    known = set(case_refs(session, series))
     for pk in sorted(report_pks):
         session.add(SeriesMember(series_id=series.id, report_id=pk, added_by=by))
     session.flush()
@@ -141,16 +148,7 @@ def assign(
     if not reason.strip():
         raise CasesError("Say why this officer is taking the series; it is kept with the record.")
     series.unit, series.officer = staff.unit, staff.username
-    refs = sorted(
-        set(
-            session.scalars(
-                select(Case.reference)
-                .join(Report, Report.case_id == Case.id)
-                .join(SeriesMember, SeriesMember.report_id == Report.id)
-                .where(SeriesMember.series_id == series.id)
-            )
-        )
-    )
+    refs = case_refs(session, series)
     ledger.append(
         session,
         EventTag.SERIES_ASSIGNED,
