@@ -111,6 +111,7 @@ def test_held_until_confirmed(
             with pytest.raises(SightingReviewError, match="No sighting"):
                 review.confirm(session, keyring, "SG-NOPE", by=CASEWORKER, reason="yes")
             assert len(review.review_queue(session, by=CASEWORKER)) == 2
+            assert review.held_count(session, by=CASEWORKER) == 2
 
         with transaction(sessions) as session:
             review.confirm(session, keyring, first, by=CASEWORKER,

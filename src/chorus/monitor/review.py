@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chorus.cases import alerts
@@ -64,6 +64,15 @@ class HeldSighting:
     state: str  # present or removed: a copy taken down while held stays held
     first_seen: datetime
     capture_id: str | None
+
+
+def held_count(session: Session, *, by: Actor) -> int:
+    """How many sightings wait for review (reviewers only): one COUNT, no rows loaded."""
+    require(by, Permission.REVIEW_SIGHTING)
+    return int(
+        session.scalar(select(func.count()).select_from(Sighting).where(Sighting.review == HELD))
+        or 0
+    )
 
 
 def review_queue(session: Session, *, by: Actor, limit: int = 100) -> list[HeldSighting]:

@@ -169,7 +169,7 @@ def queue(request: Request, session: SessionDep) -> Response:
         else None
     )
     to_review = (
-        len(review.review_queue(session, by=staff.actor))
+        review.held_count(session, by=staff.actor)
         if allowed(staff.actor, Permission.REVIEW_SIGHTING)
         else None
     )
