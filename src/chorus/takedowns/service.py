@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chorus.errors import TakedownError
+from chorus.errors import SightingReviewError, TakedownError
 from chorus.evidence import ledger
 from chorus.evidence.tags import EventTag
 from chorus.monitor import sightings
@@ -119,9 +119,10 @@ def open_takedown(
 ) -> Takedown:
     """A takedown for one sighting (one copy location); the same sighting is refused twice."""
     require(by, Permission.MANAGE_TAKEDOWNS)
-    if sightings.find(session, sighting_id) is None:
-        raise TakedownError(f"No sighting has the id {sighting_id}.")
-    info = sightings.for_takedown(session, sighting_id)  # held or rejected: refused
+    try:
+        info = sightings.for_takedown(session, sighting_id)  # held or rejected: refused
+    except SightingReviewError as exc:  # no such sighting
+        raise TakedownError(exc.message) from exc
     if session.scalar(select(Takedown.id).where(Takedown.sighting == sighting_id)):
         raise TakedownError(f"Sighting {sighting_id} already has a takedown.")
     takedown = Takedown(
