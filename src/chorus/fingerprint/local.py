@@ -1,0 +1,314 @@
+"""The local signal: keypoints with short binary descriptors, checked by their geometry.
+
+The global codes (PDQ, :mod:`chorus.fingerprint.robust`) hash a whole frame, so a crop
+whose window sits away from the centre is a different frame to them. This signal follows
+the picture instead of the frame: up to :data:`BANK_POINTS` corners of the photo (OpenCV's
+ORB: oriented FAST corners with rotated BRIEF descriptors, over an 8-level scale pyramid),
+spread over the frame, each kept as its position, size, angle and the first
+:data:`BITS` of its binary descriptor (ORB orders its 256 intensity tests so the first
+ones carry the most). A copy found later gives up to :data:`QUERY_POINTS` corners of its
+own, and it matches a banked photo when at least :data:`MIN_INLIERS` of the photo's
+corners find a descriptor within :data:`RADIUS` bits whose positions agree on one
+similarity transform (scale, rotation, shift; fitted by RANSAC), whose sizes and angles
+agree with that transform too, and when those corners are at least :data:`MIN_SHARE` of
+the photo's corners that the transform puts inside the copy. The last rule is what keeps
+two different photos of the same room apart: the wall and the hanger agree, the rest does
+not.
+
+Nothing here keeps pixels. What leaves this module is :class:`LocalFeatures`: per corner
+four small numbers and 64 bits (16 bytes), at most 64 corners (1 KiB) per banked photo.
+``docs/robust-matching.md`` explains why a recognisable picture cannot be rebuilt from it.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from dataclasses import dataclass
+from typing import Final
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from chorus.errors import InvalidSignalError
+
+#: Bumped whenever the features for the same image, or their encoding, would change.
+VERSION: Final = 1
+#: Corners kept for a banked photo, and found in a copy.
+BANK_POINTS: Final = 64
+QUERY_POINTS: Final = 400
+#: Bits of each descriptor kept (the first of ORB's 256, in its learned order).
+BITS: Final = 64
+#: A corner of the photo and one of the copy correspond when their descriptors are
+#: within this many bits (and each is the other's nearest is not required).
+RADIUS: Final = 12
+#: A copy matches when this many of the photo's corners agree on one transform ...
+MIN_INLIERS: Final = 8
+#: ... and they are at least this share of the photo's corners that fall inside the copy.
+MIN_SHARE: Final = 0.2
+#: Features are found on luma whose longer side is this (larger images are reduced).
+SIDE: Final = 400
+#: Bank corners are spread over a GRID x GRID partition of the frame, round robin.
+GRID: Final = 4
+#: A transform is plausible between these scales (copy size / photo size).
+MIN_SCALE, MAX_SCALE = 0.15, 6.0
+#: Corners agree with the transform when their angle is within this many degrees and
+#: their size ratio within this factor of its scale.
+ANGLE_TOLERANCE: Final = 15.0
+SIZE_TOLERANCE: Final = 1.55
+#: RANSAC's reprojection tolerance, as a share of the copy's longer side.
+REPROJECTION: Final = 0.015
+#: At most this many corners are accepted from a record (a forged record must not cost
+#: more than a real one).
+MAX_POINTS: Final = 512
+
+_HEADER = struct.Struct("<4sHHH")
+_MAGIC = b"CLF1"
+_POINT = np.dtype([("x", "<u2"), ("y", "<u2"), ("size", "<u2"), ("angle", "<u2"), ("d", "<u8")])
+#: Positions and sizes are stored in 1/64 px (SIDE is at most 1023 px at that step).
+_STEP: Final = 64.0
+
+Luma = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LocalFeatures:
+    """Corners of one image, in the pixels of its luma reduced to :data:`SIDE`.
+
+    ``points`` is float32 (n, 4): x, y, size, angle (degrees); ``descriptors`` is uint64
+    (n,): the first :data:`BITS` bits of each corner's descriptor."""
+
+    width: int
+    height: int
+    points: npt.NDArray[np.float32]
+    descriptors: npt.NDArray[np.uint64]
+
+    def __len__(self) -> int:
+        return len(self.descriptors)
+
+    def to_bytes(self) -> bytes:
+        packed = np.zeros(len(self), dtype=_POINT)
+        packed["x"] = np.round(self.points[:, 0] * _STEP)
+        packed["y"] = np.round(self.points[:, 1] * _STEP)
+        packed["size"] = np.round(np.minimum(self.points[:, 2], 1023) * _STEP)
+        packed["angle"] = np.round((self.points[:, 3] % 360) * 100) % 36000
+        packed["d"] = self.descriptors
+        return _HEADER.pack(_MAGIC, self.width, self.height, len(self)) + packed.tobytes()
+
+    def to_text(self) -> str:
+        """The features as ASCII (base64), as a hash record and the bank keep them."""
+        return base64.b64encode(self.to_bytes()).decode("ascii")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LocalFeatures:
+        if len(data) < _HEADER.size:
+            raise InvalidSignalError("These local features are too short to be real.")
+        magic, width, height, n = _HEADER.unpack_from(data)
+        if magic != _MAGIC:
+            raise InvalidSignalError("These local features are not in Chorus's format.")
+        if not (0 < width <= 1024 and 0 < height <= 1024) or n > MAX_POINTS:
+            raise InvalidSignalError("These local features have impossible sizes or counts.")
+        if len(data) != _HEADER.size + n * _POINT.itemsize:
+            raise InvalidSignalError("These local features are truncated or padded.")
+        packed = np.frombuffer(data, dtype=_POINT, offset=_HEADER.size, count=n)
+        points = np.stack(
+            [
+                packed["x"] / _STEP,
+                packed["y"] / _STEP,
+                packed["size"] / _STEP,
+                packed["angle"] / 100.0,
+            ],
+            axis=1,
+        ).astype(np.float32)
+        if n and (
+            points[:, 0].max() > width
+            or points[:, 1].max() > height
+            or points[:, 3].max() >= 360
+            or points[:, 2].min() <= 0
+        ):
+            raise InvalidSignalError("These local features have corners outside the image.")
+        return cls(width, height, points, packed["d"].astype(np.uint64))
+
+    @classmethod
+    def from_text(cls, text: str) -> LocalFeatures:
+        if not isinstance(text, str) or len(text) > 4 * (
+            _HEADER.size + MAX_POINTS * _POINT.itemsize
+        ):
+            raise InvalidSignalError("Local features are given as base64 text of at most 11 KB.")
+        try:
+            data = base64.b64decode(text.encode("ascii"), validate=True)
+        except (ValueError, UnicodeEncodeError) as exc:
+            raise InvalidSignalError("Local features are base64 text.") from exc
+        return cls.from_bytes(data)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalMatch:
+    """A verified correspondence: how many corners agree, what share of those expected
+    inside the copy that is, and the transform (copy size / photo size, degrees)."""
+
+    inliers: int
+    share: float
+    scale: float
+    angle: float
+
+
+_ORB: cv2.ORB | None = None
+
+
+def _orb() -> cv2.ORB:
+    global _ORB
+    if _ORB is None:
+        cv2.setNumThreads(1)
+        _ORB = cv2.ORB_create(  # type: ignore[attr-defined]
+            nfeatures=1000,
+            scaleFactor=1.2,
+            nlevels=8,
+            edgeThreshold=15,
+            patchSize=31,
+            fastThreshold=10,
+        )
+    return _ORB
+
+
+def working_luma(luma: Luma, rect: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """``luma`` (or its ``rect``: top, bottom, left, right) as uint8, longer side reduced
+    to :data:`SIDE` (never enlarged)."""
+    if rect is not None:
+        top, bottom, left, right = rect
+        luma = luma[top:bottom, left:right]
+    gray: np.ndarray = np.clip(np.rint(luma), 0, 255).astype(np.uint8)
+    h, w = gray.shape
+    scale = SIDE / max(h, w)
+    if scale < 1:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        gray = np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    return np.ascontiguousarray(gray)
+
+
+def features(gray: np.ndarray, limit: int, spread: bool) -> LocalFeatures | None:
+    """Up to ``limit`` corners of uint8 luma (at most :data:`SIDE` on its longer side),
+    strongest first; ``spread`` takes them round robin over a grid of the frame, so that a
+    crop anywhere keeps its share. None when fewer than :data:`MIN_INLIERS` are found."""
+    h, w = gray.shape
+    if min(h, w) < 32:
+        return None
+    keypoints, descriptors = _orb().detectAndCompute(gray, None)
+    if descriptors is None or len(keypoints) < MIN_INLIERS:
+        return None
+    geo = np.array([(k.pt[0], k.pt[1], k.size, k.angle, k.response) for k in keypoints])
+    order = np.argsort(-geo[:, 4], kind="stable")
+    if spread:
+        cell = np.minimum(geo[:, 1] * GRID // h, GRID - 1) * GRID + np.minimum(
+            geo[:, 0] * GRID // w, GRID - 1
+        )
+        rank = np.zeros(len(geo), dtype=np.int64)
+        seen: dict[int, int] = {}
+        for i in order:
+            c = int(cell[i])
+            rank[i] = seen.get(c, 0)
+            seen[c] = rank[i] + 1
+        # rank within its cell first, then strength: the strongest corner of every cell,
+        # then the second of every cell, ...
+        order = np.lexsort((-geo[:, 4], rank))
+    keep = order[:limit]
+    words = np.ascontiguousarray(descriptors[keep]).view(np.uint64)[:, 0].copy()
+    points = geo[keep, :4].astype(np.float32)
+    points[:, 0] = np.clip(points[:, 0], 0, w)
+    points[:, 1] = np.clip(points[:, 1], 0, h)
+    return LocalFeatures(w, h, points, words)
+
+
+def bank_features(luma: Luma) -> LocalFeatures | None:
+    """Features registered for a protected photo (upright luma, any size)."""
+    return features(working_luma(luma), BANK_POINTS, spread=True)
+
+
+def query_features(
+    luma: Luma, rects: list[tuple[int, int, int, int]] | tuple[()] = ()
+) -> list[LocalFeatures]:
+    """Features looked up for a copy: of the whole image and of each region in ``rects``
+    that is clearly smaller (the photo inside a screenshot frame, say, brought back to
+    full working size so its corners have the scale the photo's had)."""
+    out = []
+    whole = features(working_luma(luma), QUERY_POINTS, spread=False)
+    if whole is not None:
+        out.append(whole)
+    h, w = luma.shape
+    for rect in rects:
+        top, bottom, left, right = rect
+        if (bottom - top) * (right - left) > 0.8 * h * w:
+            continue
+        part = features(working_luma(luma, rect), QUERY_POINTS, spread=False)
+        if part is not None:
+            out.append(part)
+    return out
+
+
+def distances(bank: LocalFeatures, query: LocalFeatures) -> npt.NDArray[np.int64]:
+    """Hamming distances, bank corners x query corners."""
+    x = bank.descriptors[:, None] ^ query.descriptors[None, :]
+    out: npt.NDArray[np.int64] = np.bitwise_count(x).astype(np.int64)
+    return out
+
+
+def verify(bank: LocalFeatures, query: LocalFeatures) -> LocalMatch | None:
+    """The geometric check: does ``query`` show (part of) the photo ``bank`` was made of?
+    Returns the match when it passes :data:`MIN_INLIERS` and :data:`MIN_SHARE`."""
+    if len(bank) < MIN_INLIERS or len(query) < MIN_INLIERS:
+        return None
+    d = distances(bank, query)
+    nearest = d.argmin(axis=1)
+    close = d[np.arange(len(bank)), nearest] <= RADIUS
+    if int(close.sum()) < MIN_INLIERS:
+        return None
+    src = bank.points[close, :2].astype(np.float32)
+    dst = query.points[nearest[close], :2].astype(np.float32)
+    # RANSAC draws samples from OpenCV's global generator: seeded, so a check is repeatable
+    cv2.setRNGSeed(0x5EED)
+    model, mask = cv2.estimateAffinePartial2D(
+        src,
+        dst,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=REPROJECTION * max(query.width, query.height),
+        maxIters=300,
+        confidence=0.99,
+    )
+    if model is None or mask is None:
+        return None
+    scale = float(np.hypot(model[0, 0], model[1, 0]))
+    angle = float(np.degrees(np.arctan2(model[1, 0], model[0, 0])))
+    if not MIN_SCALE < scale < MAX_SCALE:
+        return None
+    b, q = bank.points[close], query.points[nearest[close]]
+    turn = (q[:, 3] - b[:, 3] - angle + 540.0) % 360.0 - 180.0
+    ratio = q[:, 2] / np.maximum(b[:, 2], 1e-3) / scale
+    agree = (
+        mask.ravel().astype(bool)
+        & (np.abs(turn) < ANGLE_TOLERANCE)
+        & (ratio > 1 / SIZE_TOLERANCE)
+        & (ratio < SIZE_TOLERANCE)
+    )
+    inliers = len(set(nearest[close][agree].tolist()))
+    if inliers < MIN_INLIERS:
+        return None
+    moved = bank.points[:, :2] @ model[:, :2].T + model[:, 2]
+    inside = int(
+        (
+            (moved[:, 0] >= 0)
+            & (moved[:, 0] < query.width)
+            & (moved[:, 1] >= 0)
+            & (moved[:, 1] < query.height)
+        ).sum()
+    )
+    share = inliers / max(inside, 1)
+    if share < MIN_SHARE:
+        return None
+    return LocalMatch(inliers=inliers, share=min(1.0, share), scale=scale, angle=angle)
+
+
+def best_match(bank: LocalFeatures, queries: list[LocalFeatures]) -> LocalMatch | None:
+    """The strongest verified match of any of a copy's feature sets (most inliers)."""
+    found = [m for q in queries if (m := verify(bank, q)) is not None]
+    return max(found, key=lambda m: (m.inliers, m.share)) if found else None
