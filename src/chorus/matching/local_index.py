@@ -1,17 +1,26 @@
 """The in-memory index of banked photos' local features (:mod:`chorus.fingerprint.local`).
 
 A lookup finds **candidates** by their descriptors and then runs the full geometric check
-(:func:`chorus.fingerprint.local.verify`) on each, so what it returns is exactly what
-checking the copy against every banked photo would return, for every photo it proposes.
+(:func:`chorus.fingerprint.local.best_match`) on each, so every photo it returns is one
+that checking the copy against every banked photo would return too; what the candidate
+step can do is miss one. ``benchmarks/bench_local_lookup.py`` measures how often, against
+checking every photo (:meth:`LocalIndex.brute_force`).
 
 Candidates come from hash tables over fixed subsets of the 64 descriptor bits
-(locality-sensitive hashing for Hamming space): a banked corner is filed under
-:data:`TABLES` keys, each made of :data:`KEY_BITS` of its bits, and a copy's corner
-probes the same keys and every key one bit away. A photo is a candidate when at least
-:data:`MIN_VOTES` of its corners were hit. A verified match needs at least
-``local.MIN_INLIERS`` corners within ``local.RADIUS`` bits, most of which collide in some
-table, so missing one in the tables costs nothing; ``benchmarks/bench_local_lookup.py``
-measures what is lost against checking every photo.
+(locality-sensitive hashing for Hamming space): every banked corner is filed under
+:data:`TABLES` keys of :data:`KEY_BITS` bits each, and each corner of a copy looks up its
+own keys. A photo is a candidate when at least :data:`MIN_VOTES` (copy corner, table)
+pairs hit its corners; the :data:`MAX_CANDIDATES` with most votes are checked. A verified
+match needs at least ``local.MIN_INLIERS`` corners within ``local.RADIUS`` bits, and most
+of those share a key in one of the tables, so a true match gathers votes well above the
+minimum. Keys shared by more than :data:`MAX_BUCKET` corners (textures common to many
+photos) are skipped: they vote for everything and tell nothing.
+
+Layout: corners in flat arrays (descriptor, position, size, angle: 24 bytes a corner);
+each table in compressed rows (a 2^KEY_BITS offset array and one int32 photo slot per
+corner). Photos added after the last :meth:`build` sit in a small overflow table until
+the next build; removed photos are dropped from the answers at once and from the arrays
+at the next build.
 """
 
 from __future__ import annotations
@@ -23,97 +32,210 @@ import numpy.typing as npt
 
 from chorus.fingerprint.local import LocalFeatures, LocalMatch, best_match
 
-TABLES: Final = 4
+TABLES: Final = 8
 KEY_BITS: Final = 22
 MIN_VOTES: Final = 3
 #: At most this many candidates (most votes first) are checked per copy.
-MAX_CANDIDATES: Final = 32
+MAX_CANDIDATES: Final = 24
+#: Keys filed under more corners than this are not looked up.
+MAX_BUCKET: Final = 4096
+#: From this many corners on, each table keeps an offset per key (16 MiB a table) rather
+#: than its sorted keys (4 bytes a corner), which is smaller for a large bank.
+DENSE_FROM: Final = 1 << 22
+#: The overflow table is merged into the arrays when it holds this many photos.
+REBUILD_AFTER: Final = 20_000
 
 _rng = np.random.default_rng(0x10CA1)
-#: The bit positions of each table's key (fixed: an index is rebuilt the same way).
-_KEY_POSITIONS: Final = [
-    np.sort(_rng.choice(64, size=KEY_BITS, replace=False)) for _ in range(TABLES)
-]
+#: The bit positions of each table's key (fixed, so an index is rebuilt the same way).
+_POSITIONS: Final = np.stack(
+    [np.sort(_rng.choice(64, size=KEY_BITS, replace=False)) for _ in range(TABLES)]
+).astype(np.uint64)
+
+Ints = npt.NDArray[np.int64]
 
 
-def _keys(descriptors: npt.NDArray[np.uint64], positions: npt.NDArray[np.int64]) -> np.ndarray:
-    bits = (descriptors[:, None] >> positions[None, :].astype(np.uint64)) & np.uint64(1)
-    weights = np.uint64(1) << np.arange(len(positions), dtype=np.uint64)
-    keys: np.ndarray = (bits * weights[None, :]).sum(axis=1).astype(np.int64)
-    return keys
+def table_keys(descriptors: npt.NDArray[np.uint64], table: int | None = None) -> Ints:
+    """Keys of 64-bit descriptors: corners x tables, or one table's keys (corners,)."""
+    if table is None:
+        return np.stack([table_keys(descriptors, t) for t in range(TABLES)], axis=1)
+    keys = np.zeros(len(descriptors), dtype=np.uint64)
+    for i, position in enumerate(_POSITIONS[table].tolist()):
+        keys |= ((descriptors >> np.uint64(position)) & np.uint64(1)) << np.uint64(i)
+    return keys.astype(np.int64)
 
 
 class LocalIndex:
-    """Banked photos' local features by key (a bank signal's row id, say)."""
+    """Banked photos' local features by key (an integer the caller chooses: a row id)."""
 
     def __init__(self) -> None:
-        self._features: dict[int, LocalFeatures] = {}
-        self._tables: list[dict[int, list[int]]] = [{} for _ in range(TABLES)]
+        self._slot_of: dict[int, int] = {}
+        self._key_of: list[int] = []
+        self._removed: set[int] = set()  # slots removed since the last build
+        # per slot: corner range in the flat arrays and the image size
+        self._start = np.zeros(0, dtype=np.int64)
+        self._count = np.zeros(0, dtype=np.int64)
+        self._size = np.zeros((0, 2), dtype=np.int64)
+        self._desc = np.zeros(0, dtype=np.uint64)
+        self._points = np.zeros((0, 4), dtype=np.float32)
+        self._offsets: list[npt.NDArray[np.int64]] = []
+        self._owners: list[npt.NDArray[np.int32]] = []
+        self._built = 0  # slots covered by the compressed tables
+        self._pending: list[LocalFeatures] = []  # slots >= built not yet in flat arrays
+        self._overflow: list[dict[int, list[int]]] = [{} for _ in range(TABLES)]
 
     def __len__(self) -> int:
-        return len(self._features)
+        return len(self._slot_of)
 
+    @property
+    def nbytes(self) -> int:
+        arrays: list[np.ndarray] = [self._desc, self._points, self._start, self._count]
+        arrays += [self._size, *self._offsets, *self._owners]
+        return sum(a.nbytes for a in arrays)
+
+    # -- changes -------------------------------------------------------------------------
     def add(self, key: int, features: LocalFeatures) -> None:
-        if key in self._features:
+        if key in self._slot_of:
             self.remove(key)
-        self._features[key] = features
-        for table, positions in zip(self._tables, _KEY_POSITIONS, strict=True):
-            for k in set(_keys(features.descriptors, positions).tolist()):
-                table.setdefault(k, []).append(key)
+        slot = len(self._key_of)
+        self._slot_of[key] = slot
+        self._key_of.append(key)
+        self._pending.append(features)
+        for t, column in enumerate(table_keys(features.descriptors).T.tolist()):
+            for k in set(column):
+                self._overflow[t].setdefault(k, []).append(slot)
+        if len(self._pending) >= REBUILD_AFTER:
+            self.build()
+
+    def add_many(self, items: list[tuple[int, LocalFeatures]]) -> None:
+        """Add many photos and rebuild once (loading a bank)."""
+        for key, features in items:
+            if key in self._slot_of:
+                self.remove(key)
+            self._slot_of[key] = len(self._key_of)
+            self._key_of.append(key)
+            self._pending.append(features)
+        self.build()
 
     def remove(self, key: int) -> None:
-        features = self._features.pop(key, None)
-        if features is None:
-            return
-        for table, positions in zip(self._tables, _KEY_POSITIONS, strict=True):
-            for k in set(_keys(features.descriptors, positions).tolist()):
-                owners = table.get(k)
-                if owners is not None and key in owners:
-                    owners.remove(key)
-                    if not owners:
-                        del table[k]
+        slot = self._slot_of.pop(key, None)
+        if slot is not None:
+            self._removed.add(slot)
+
+    def build(self) -> None:
+        """Merge the overflow into the arrays and drop removed photos."""
+        removed = self._removed
+        feats: list[tuple[int, LocalFeatures]] = []
+        for slot in range(self._built):
+            if slot not in removed:
+                feats.append((self._key_of[slot], self._features(slot)))
+        for i, f in enumerate(self._pending):
+            if self._built + i not in removed:
+                feats.append((self._key_of[self._built + i], f))
+        n = len(feats)
+        counts = np.array([len(f) for _k, f in feats], dtype=np.int64)
+        self._count = counts
+        self._start = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        self._size = np.array([(f.width, f.height) for _k, f in feats], np.int64).reshape(-1, 2)
+        self._desc = (
+            np.concatenate([f.descriptors for _k, f in feats]).astype(np.uint64)
+            if n
+            else np.zeros(0, np.uint64)
+        )
+        self._points = (
+            np.concatenate([f.points for _k, f in feats]).astype(np.float32)
+            if n
+            else np.zeros((0, 4), np.float32)
+        )
+        self._key_of = [k for k, _f in feats]
+        self._slot_of = {k: s for s, k in enumerate(self._key_of)}
+        self._removed = set()
+        owner = np.repeat(np.arange(n, dtype=np.int32), counts)
+        self._offsets, self._owners = [], []
+        for t in range(TABLES):
+            keys = table_keys(self._desc, t)
+            order = np.argsort(keys, kind="stable")
+            self._owners.append(owner[order])
+            if len(keys) >= DENSE_FROM:
+                bins = np.bincount(keys, minlength=1 << KEY_BITS)
+                self._offsets.append(np.concatenate(([0], np.cumsum(bins))).astype(np.int32))
+            else:  # a small bank: the sorted keys themselves (no 16 MB offset table)
+                self._offsets.append(keys[order].astype(np.int32))
+            del keys, order
+        self._built = n
+        self._pending = []
+        self._overflow = [{} for _ in range(TABLES)]
+
+    # -- lookups -------------------------------------------------------------------------
+    def _features(self, slot: int) -> LocalFeatures:
+        if slot >= self._built:
+            return self._pending[slot - self._built]
+        s, c = int(self._start[slot]), int(self._count[slot])
+        w, h = (int(v) for v in self._size[slot])
+        return LocalFeatures(w, h, self._points[s : s + c], self._desc[s : s + c])
+
+    def _ranges(self, table: int, keys: Ints) -> tuple[Ints, Ints]:
+        """Where each key's corners lie in ``table``'s owner array."""
+        offsets = self._offsets[table]
+        if len(self._desc) >= DENSE_FROM:
+            return offsets[keys].astype(np.int64), offsets[keys + 1].astype(np.int64)
+        lo = np.searchsorted(offsets, keys, side="left").astype(np.int64)
+        return lo, np.searchsorted(offsets, keys, side="right").astype(np.int64)
 
     def candidates(self, queries: list[LocalFeatures]) -> list[int]:
-        """Keys of photos sharing at least :data:`MIN_VOTES` corners' keys with a copy,
-        most votes first."""
-        votes: dict[int, set[tuple[int, int]]] = {}
-        flips = np.uint64(1) << np.arange(KEY_BITS, dtype=np.uint64)
-        for q, query in enumerate(queries):
-            for table, positions in zip(self._tables, _KEY_POSITIONS, strict=True):
-                keys = _keys(query.descriptors, positions)
-                probes = np.concatenate(
-                    [keys[:, None], keys[:, None] ^ flips[None, :].astype(np.int64)], axis=1
-                )
-                for corner, row in enumerate(probes.tolist()):
-                    for k in row:
-                        for owner in self._tables_get(table, k):
-                            votes.setdefault(owner, set()).add((q, corner))
-        ranked = sorted(
-            (key for key, hit in votes.items() if len(hit) >= MIN_VOTES),
-            key=lambda key: -len(votes[key]),
-        )
-        return ranked[:MAX_CANDIDATES]
-
-    @staticmethod
-    def _tables_get(table: dict[int, list[int]], k: int) -> list[int]:
-        return table.get(k, [])
+        """Slots of photos with at least :data:`MIN_VOTES` votes, most votes first."""
+        if not queries:
+            return []
+        desc = np.concatenate([q.descriptors for q in queries])
+        keys = table_keys(desc)
+        corner = np.arange(len(desc), dtype=np.int64)
+        hits: list[Ints] = []
+        for t in range(TABLES):
+            if self._built:
+                lo, hi = self._ranges(t, keys[:, t])
+                sizes = hi - lo
+                sizes[sizes > MAX_BUCKET] = 0
+                total = int(sizes.sum())
+                if total:
+                    first = np.repeat(lo - np.cumsum(sizes) + sizes, sizes)
+                    where = first + np.arange(total, dtype=np.int64)
+                    owners = self._owners[t][where].astype(np.int64)
+                    hits.append(owners * 4096 + np.repeat(corner % 4096, sizes))
+            if self._pending:
+                table = self._overflow[t]
+                extra = [
+                    slot * 4096 + c % 4096
+                    for c, k in enumerate(keys[:, t].tolist())
+                    for slot in table.get(k, ())
+                ]
+                if extra:
+                    hits.append(np.array(extra, dtype=np.int64))
+        if not hits:
+            return []
+        pairs = np.unique(np.concatenate(hits))  # one vote per (copy corner, photo) ...
+        owners, votes = np.unique(pairs // 4096, return_counts=True)
+        # ... but a corner found in several tables counts once: that is what np.unique did
+        keep = votes >= MIN_VOTES
+        owners, votes = owners[keep], votes[keep]
+        order = np.lexsort((owners, -votes))
+        out = [int(s) for s in owners[order] if int(s) not in self._removed]
+        return out[:MAX_CANDIDATES]
 
     def search(self, queries: list[LocalFeatures]) -> list[tuple[int, LocalMatch]]:
         """Keys of the banked photos a copy (its feature sets) verifiably shows, with the
         match, strongest first."""
         out = []
-        for key in self.candidates(queries):
-            match = best_match(self._features[key], queries)
+        for slot in self.candidates(queries):
+            match = best_match(self._features(slot), queries)
             if match is not None:
-                out.append((key, match))
+                out.append((self._key_of[slot], match))
         out.sort(key=lambda item: (-item[1].inliers, -item[1].share, item[0]))
         return out
 
     def brute_force(self, queries: list[LocalFeatures]) -> list[tuple[int, LocalMatch]]:
         """What :meth:`search` would return if every banked photo were checked."""
         out = []
-        for key, features in self._features.items():
-            match = best_match(features, queries)
+        for key, slot in self._slot_of.items():
+            match = best_match(self._features(slot), queries)
             if match is not None:
                 out.append((key, match))
         out.sort(key=lambda item: (-item[1].inliers, -item[1].share, item[0]))
