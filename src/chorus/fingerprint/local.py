@@ -11,9 +11,11 @@ own, and it matches a banked photo when at least :data:`MIN_INLIERS` of the phot
 corners find a descriptor within :data:`RADIUS` bits whose positions agree on one
 similarity transform (scale, rotation, shift; fitted by RANSAC), whose sizes and angles
 agree with that transform too, and when those corners are at least :data:`MIN_SHARE` of
-the photo's corners that the transform puts inside the copy. The last rule is what keeps
-two different photos of the same room apart: the wall and the hanger agree, the rest does
-not.
+the photo's corners that the transform puts inside the copy and spread over at least
+:data:`MIN_COVER` of the grid cells of the photo that the copy shows. The last two rules
+are what keep two different photos taken in the same place apart (two jackets on the same
+hanger against the same wall, in the shared photos): the wall and the hanger agree, the
+rest does not.
 
 Nothing here keeps pixels. What leaves this module is :class:`LocalFeatures`: per corner
 four small numbers and 64 bits (16 bytes), at most 64 corners (1 KiB) per banked photo.
@@ -47,6 +49,8 @@ RADIUS: Final = 12
 MIN_INLIERS: Final = 8
 #: ... and they are at least this share of the photo's corners that fall inside the copy.
 MIN_SHARE: Final = 0.2
+#: ... and they are spread over at least this share of the grid cells the copy shows.
+MIN_COVER: Final = 0.35
 #: Features are found on luma whose longer side is this (larger images are reduced).
 SIDE: Final = 400
 #: Bank corners are spread over a GRID x GRID partition of the frame, round robin.
@@ -152,6 +156,8 @@ class LocalMatch:
     share: float
     scale: float
     angle: float
+    #: share of the grid cells the copy shows that hold an agreeing corner
+    cover: float = 1.0
 
 
 _ORB: cv2.ORB | None = None
@@ -305,7 +311,36 @@ def verify(bank: LocalFeatures, query: LocalFeatures) -> LocalMatch | None:
     share = inliers / max(inside, 1)
     if share < MIN_SHARE:
         return None
-    return LocalMatch(inliers=inliers, share=min(1.0, share), scale=scale, angle=angle)
+    cover = _coverage(bank, close, agree, moved, query)
+    if cover < MIN_COVER:
+        return None
+    return LocalMatch(inliers=inliers, share=min(1.0, share), scale=scale, angle=angle, cover=cover)
+
+
+def _coverage(
+    bank: LocalFeatures,
+    close: npt.NDArray[np.bool_],
+    agree: npt.NDArray[np.bool_],
+    moved: npt.NDArray[np.float64],
+    query: LocalFeatures,
+) -> float:
+    """Of the cells of a GRID x GRID partition of the photo that hold a corner the copy
+    shows, the share that hold an agreeing corner: a true copy agrees all over what it
+    shows, two photos of the same room agree only where the room is."""
+    cells = (
+        np.minimum(bank.points[:, 1] * GRID // bank.height, GRID - 1) * GRID
+        + np.minimum(bank.points[:, 0] * GRID // bank.width, GRID - 1)
+    ).astype(np.int64)
+    shown = (
+        (moved[:, 0] >= 0)
+        & (moved[:, 0] < query.width)
+        & (moved[:, 1] >= 0)
+        & (moved[:, 1] < query.height)
+    )
+    agreeing = np.zeros(len(bank), dtype=bool)
+    agreeing[np.flatnonzero(close)[agree]] = True
+    held = set(cells[shown].tolist())
+    return len(set(cells[agreeing].tolist()) & held) / max(1, len(held))
 
 
 def best_match(bank: LocalFeatures, queries: list[LocalFeatures]) -> LocalMatch | None:
