@@ -27,7 +27,7 @@ from __future__ import annotations
 import base64
 import struct
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import cv2
 import numpy as np
@@ -321,7 +321,7 @@ def _coverage(
     bank: LocalFeatures,
     close: npt.NDArray[np.bool_],
     agree: npt.NDArray[np.bool_],
-    moved: npt.NDArray[np.float64],
+    moved: npt.NDArray[np.floating[Any]],
     query: LocalFeatures,
 ) -> float:
     """Of the cells of a GRID x GRID partition of the photo that hold a corner the copy
