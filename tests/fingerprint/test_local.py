@@ -1,0 +1,140 @@
+"""The local signal: corners that follow a crop anywhere, and a check that two different
+photos (even taken against the same wall) do not pass."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from chorus.errors import InvalidSignalError
+from chorus.fingerprint import local, robust
+from chorus.fingerprint.benchmark.evaluate import load_photo
+from chorus.fingerprint.benchmark.transforms import encode
+
+#: Two different photos in the shared set taken against the same wall with the same
+#: hanger: the case the share and coverage rules exist for.
+SAME_WALL = ("0028956e-9962-46f0-ad45-2c42f8a59d94", "05cbd54c-2a2f-4599-ba24-52ff7d008cbb")
+
+
+def _luma(data: bytes) -> robust.Luma:
+    return robust.luma_for_hashing(data)
+
+
+def _queries(data: bytes) -> list[local.LocalFeatures]:
+    luma = _luma(data)
+    found = robust.regions(luma)
+    return local.query_features(luma, [r for k, r in found.items() if k in ("frame", "main")])
+
+
+def _corner_crop(image: Image.Image, keep: float, corner: int) -> bytes:
+    w, h = image.size
+    cw, ch = round(w * keep), round(h * keep)
+    left = 0 if corner in (0, 2) else w - cw
+    top = 0 if corner in (0, 1) else h - ch
+    return encode(image.crop((left, top, left + cw, top + ch)))
+
+
+@pytest.fixture(scope="module")
+def upright(photos: list[Path]) -> list[tuple[bytes, Image.Image]]:
+    return [load_photo(p) for p in photos[:6]]
+
+
+def test_bank_features_are_bounded_and_spread(upright: list[tuple[bytes, Image.Image]]) -> None:
+    for data, _image in upright:
+        f = local.bank_features(_luma(data))
+        assert f is not None
+        assert local.MIN_INLIERS <= len(f) <= local.BANK_POINTS
+        assert max(f.width, f.height) <= local.SIDE
+        # round robin over the grid: every quarter of the frame holds corners
+        xs, ys = f.points[:, 0] / f.width, f.points[:, 1] / f.height
+        for x0, y0 in ((0, 0), (0.5, 0), (0, 0.5), (0.5, 0.5)):
+            inside = (xs >= x0) & (xs < x0 + 0.5) & (ys >= y0) & (ys < y0 + 0.5)
+            assert inside.sum() >= 4
+
+
+def test_round_trip_keeps_what_matching_needs(upright: list[tuple[bytes, Image.Image]]) -> None:
+    f = local.bank_features(_luma(upright[0][0]))
+    assert f is not None
+    back = local.LocalFeatures.from_text(f.to_text())
+    assert (back.width, back.height) == (f.width, f.height)
+    assert np.array_equal(back.descriptors, f.descriptors)
+    assert np.allclose(back.points[:, :3], f.points[:, :3], atol=1 / 64)
+    assert np.allclose(back.points[:, 3], f.points[:, 3] % 360, atol=0.01)
+    assert len(f.to_bytes()) == 10 + 16 * len(f)  # 16 bytes a corner, stated in the docs
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "not base64!",
+        base64.b64encode(b"CLF1").decode(),  # header cut short
+        base64.b64encode(b"XXXX" + b"\x00" * 6).decode(),  # not ours
+        base64.b64encode(b"CLF1\x90\x01\x2c\x01\x05\x00" + b"\x00" * 16).decode(),  # truncated
+        base64.b64encode(b"CLF1\x00\x00\x2c\x01\x00\x00").decode(),  # zero width
+        base64.b64encode(b"CLF1\x90\x01\x2c\x01\xff\xff").decode(),  # too many corners
+        "A" * 20_000,  # huge
+    ],
+)
+def test_malformed_features_are_refused(value: str) -> None:
+    with pytest.raises(InvalidSignalError):
+        local.LocalFeatures.from_text(value)
+
+
+def test_corner_outside_the_image_is_refused(upright: list[tuple[bytes, Image.Image]]) -> None:
+    f = local.bank_features(_luma(upright[0][0]))
+    assert f is not None
+    points = f.points.copy()
+    points[0, 0] = f.width + 50
+    forged = local.LocalFeatures(f.width, f.height, points, f.descriptors)
+    with pytest.raises(InvalidSignalError):
+        local.LocalFeatures.from_bytes(forged.to_bytes())
+
+
+def test_off_centre_crops_match_and_other_photos_do_not(
+    upright: list[tuple[bytes, Image.Image]],
+) -> None:
+    banks = [local.bank_features(_luma(d)) for d, _i in upright]
+    for i, (_data, image) in enumerate(upright):
+        copy = _corner_crop(image, 0.75, corner=i % 4)
+        queries = _queries(copy)
+        own = banks[i]
+        assert own is not None
+        match = local.best_match(own, queries)
+        assert match is not None, f"photo {i}: a crop anchored at a corner was missed"
+        assert match.inliers >= local.MIN_INLIERS and match.share >= local.MIN_SHARE
+        assert 1.0 < match.scale < 1.6  # the crop, brought back to working size, is larger
+        for j, other in enumerate(banks):
+            if j != i and other is not None:
+                assert local.best_match(other, queries) is None
+
+
+def test_rotated_copy_reports_its_angle(upright: list[tuple[bytes, Image.Image]]) -> None:
+    data, image = upright[1]
+    bank = local.bank_features(_luma(data))
+    assert bank is not None
+    turned = encode(image.rotate(7, resample=Image.Resampling.BILINEAR, expand=True))
+    match = local.best_match(bank, _queries(turned))
+    assert match is not None
+    assert abs(match.angle + 7) < 1.5  # image y runs down: anticlockwise is negative here
+
+
+def test_photos_taken_against_the_same_wall_do_not_match() -> None:
+    from tests.conftest import PHOTOS
+
+    a, b = (load_photo(PHOTOS / f"{stem}.jpg") for stem in SAME_WALL)
+    for bank_of, copy_of in ((a, b), (b, a)):
+        bank = local.bank_features(_luma(bank_of[0]))
+        assert bank is not None
+        for copy in (copy_of[0], encode(copy_of[1].rotate(5, resample=Image.Resampling.BILINEAR))):
+            assert local.best_match(bank, _queries(copy)) is None
+
+
+def test_plain_image_has_no_features() -> None:
+    flat = encode(Image.new("RGB", (400, 300), (120, 130, 140)))
+    assert local.bank_features(_luma(flat)) is None
+    assert local.query_features(_luma(flat)) == []

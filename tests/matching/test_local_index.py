@@ -1,0 +1,97 @@
+"""The local-feature index: finds what checking every photo finds, follows removals and
+additions at once, and gives the same answers in both of its layouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from chorus.fingerprint import local, robust
+from chorus.fingerprint.benchmark.evaluate import load_photo
+from chorus.fingerprint.benchmark.transforms import encode
+from chorus.matching import local_index
+from chorus.matching.local_index import LocalIndex
+
+
+def _queries(data: bytes) -> list[local.LocalFeatures]:
+    luma = robust.luma_for_hashing(data)
+    return local.query_features(luma, [r for k, r in robust.regions(luma).items() if k == "main"])
+
+
+def _crop(image: Image.Image, corner: int) -> bytes:
+    w, h = image.size
+    cw, ch = round(w * 0.78), round(h * 0.78)
+    left, top = (0 if corner % 2 == 0 else w - cw), (0 if corner < 2 else h - ch)
+    return encode(image.crop((left, top, left + cw, top + ch)))
+
+
+@pytest.fixture(scope="module")
+def bank(photos: list[Path]) -> list[tuple[local.LocalFeatures, bytes]]:
+    out = []
+    for path in photos[:12]:
+        data, image = load_photo(path)
+        features = local.bank_features(robust.luma_for_hashing(data))
+        assert features is not None
+        out.append((features, _crop(image, len(out) % 4)))
+    return out
+
+
+def _keys(found: list[tuple[int, local.LocalMatch]]) -> list[int]:
+    return [k for k, _m in found]
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_search_finds_the_crops_brute_force_finds(
+    bank: list[tuple[local.LocalFeatures, bytes]], dense: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if dense:
+        monkeypatch.setattr(local_index, "DENSE_FROM", 1)
+    index = LocalIndex()
+    index.add_many([(100 + i, f) for i, (f, _c) in enumerate(bank)])
+    assert len(index) == len(bank)
+    for i, (_f, copy) in enumerate(bank):
+        queries = _queries(copy)
+        found, every = index.search(queries), index.brute_force(queries)
+        assert set(_keys(found)) <= set(_keys(every))
+        assert _keys(found)[:1] == [100 + i] == _keys(every)[:1]
+
+
+def test_changes_take_effect_at_once(bank: list[tuple[local.LocalFeatures, bytes]]) -> None:
+    index = LocalIndex()
+    index.add_many([(i, f) for i, (f, _c) in enumerate(bank[:6])])
+    for i, (f, _c) in enumerate(bank[6:], start=6):
+        index.add(i, f)  # after the build: the overflow table
+    index.remove(2)
+    index.remove(8)
+    assert len(index) == len(bank) - 2
+    for i, (_f, copy) in enumerate(bank):
+        found = _keys(index.search(_queries(copy)))
+        assert (i in found) == (i not in (2, 8))
+    index.build()  # removed photos leave the arrays; the rest answer as before
+    assert len(index) == len(bank) - 2
+    assert _keys(index.search(_queries(bank[7][1])))[:1] == [7]
+    assert 2 not in _keys(index.search(_queries(bank[2][1])))
+    index.add(2, bank[2][0])  # a photo banked again is found again
+    assert _keys(index.search(_queries(bank[2][1])))[:1] == [2]
+
+
+def test_replacing_a_key_keeps_one_photo(bank: list[tuple[local.LocalFeatures, bytes]]) -> None:
+    index = LocalIndex()
+    index.add(1, bank[0][0])
+    index.add(1, bank[1][0])
+    assert len(index) == 1
+    assert _keys(index.search(_queries(bank[1][1]))) == [1]
+    assert _keys(index.search(_queries(bank[0][1]))) == []
+
+
+def test_empty_index_and_empty_query() -> None:
+    index = LocalIndex()
+    assert index.search([]) == []
+    rng = np.random.default_rng(1)
+    noise = encode(Image.fromarray(rng.integers(0, 255, (300, 400, 3), dtype=np.uint8)))
+    assert index.search(_queries(noise)) == []
+    index.build()
+    assert index.search(_queries(noise)) == []
