@@ -131,36 +131,45 @@ class LocalIndex:
         for i, f in enumerate(self._pending):
             if self._built + i not in removed:
                 feats.append((self._key_of[self._built + i], f))
-        n = len(feats)
         counts = np.array([len(f) for _k, f in feats], dtype=np.int64)
-        self._count = counts
-        self._start = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-        self._size = np.array([(f.width, f.height) for _k, f in feats], np.int64).reshape(-1, 2)
-        self._desc = (
-            np.concatenate([f.descriptors for _k, f in feats]).astype(np.uint64)
-            if n
-            else np.zeros(0, np.uint64)
-        )
-        self._points = (
-            np.concatenate([f.points for _k, f in feats]).astype(np.float32)
-            if n
-            else np.zeros((0, 4), np.float32)
-        )
-        self._key_of = [k for k, _f in feats]
+        sizes = np.array([(f.width, f.height) for _k, f in feats], np.int64).reshape(-1, 2)
+        desc = np.concatenate([f.descriptors for _k, f in feats]) if feats else None
+        points = np.concatenate([f.points for _k, f in feats]) if feats else None
+        self.load([k for k, _f in feats], counts, sizes, points, desc)
+
+    def load(
+        self,
+        keys: list[int],
+        counts: Ints,
+        sizes: Ints,
+        points: npt.NDArray[np.float32] | None,
+        descriptors: npt.NDArray[np.uint64] | None,
+    ) -> None:
+        """Replace the whole index with photos given as flat arrays: ``counts[i]`` corners
+        of photo ``keys[i]`` (image size ``sizes[i]``: width, height) follow each other in
+        ``points`` and ``descriptors`` (loading a large bank without an object a photo)."""
+        n = len(keys)
+        self._count = np.asarray(counts, dtype=np.int64)
+        self._start = (np.cumsum(self._count) - self._count).astype(np.int64)
+        self._size = np.asarray(sizes, dtype=np.int64).reshape(-1, 2)
+        no_desc, no_points = np.zeros(0, np.uint64), np.zeros((0, 4), np.float32)
+        self._desc = no_desc if descriptors is None else descriptors.astype(np.uint64, copy=False)
+        self._points = no_points if points is None else points.astype(np.float32, copy=False)
+        self._key_of = list(keys)
         self._slot_of = {k: s for s, k in enumerate(self._key_of)}
         self._removed = set()
-        owner = np.repeat(np.arange(n, dtype=np.int32), counts)
+        owner = np.repeat(np.arange(n, dtype=np.int32), self._count)
         self._offsets, self._owners = [], []
         for t in range(TABLES):
-            keys = table_keys(self._desc, t)
-            order = np.argsort(keys, kind="stable")
+            column = table_keys(self._desc, t)
+            order = np.argsort(column, kind="stable")
             self._owners.append(owner[order])
-            if len(keys) >= DENSE_FROM:
-                bins = np.bincount(keys, minlength=1 << KEY_BITS)
+            if len(column) >= DENSE_FROM:
+                bins = np.bincount(column, minlength=1 << KEY_BITS)
                 self._offsets.append(np.concatenate(([0], np.cumsum(bins))).astype(np.int32))
             else:  # a small bank: the sorted keys themselves (no 16 MB offset table)
-                self._offsets.append(keys[order].astype(np.int32))
-            del keys, order
+                self._offsets.append(column[order].astype(np.int32))
+            del column, order
         self._built = n
         self._pending = []
         self._overflow = [{} for _ in range(TABLES)]
