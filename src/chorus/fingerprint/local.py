@@ -193,30 +193,42 @@ def working_luma(luma: Luma, rect: tuple[int, int, int, int] | None = None) -> n
     return np.ascontiguousarray(gray)
 
 
-def features(gray: np.ndarray, limit: int, spread: bool) -> LocalFeatures | None:
-    """Up to ``limit`` corners of uint8 luma (at most :data:`SIDE` on its longer side),
-    strongest first; ``spread`` takes them round robin over a grid of the frame, so that a
-    crop anywhere keeps its share. None when fewer than :data:`MIN_INLIERS` are found."""
+Corners = tuple[npt.NDArray[np.float64], npt.NDArray[np.uint8], tuple[int, int]]
+
+
+def detect(gray: np.ndarray) -> Corners | None:
+    """Every corner ORB finds in uint8 luma (at most :data:`SIDE` on its longer side):
+    (x, y, size, angle, response) rows, their descriptors, and the image's (height, width).
+    None when the image is too small or too plain to give :data:`MIN_INLIERS` corners."""
     h, w = gray.shape
     if min(h, w) < 32:
         return None
     keypoints, descriptors = _orb().detectAndCompute(gray, None)
     if descriptors is None or len(keypoints) < MIN_INLIERS:
         return None
-    geo = np.array([(k.pt[0], k.pt[1], k.size, k.angle, k.response) for k in keypoints])
+    geo = np.array(
+        [(k.pt[0], k.pt[1], k.size, k.angle, k.response) for k in keypoints], dtype=np.float64
+    )
+    return geo, np.asarray(descriptors, dtype=np.uint8), (int(h), int(w))
+
+
+def select(corners: Corners, limit: int, spread: bool) -> LocalFeatures:
+    """Up to ``limit`` of the corners, strongest first; ``spread`` takes them round robin
+    over a :data:`GRID` x :data:`GRID` partition of the frame (the strongest corner of
+    every cell, then the second of every cell, ...), so that a crop anywhere keeps its
+    share of them."""
+    geo, descriptors, (h, w) = corners
     order = np.argsort(-geo[:, 4], kind="stable")
     if spread:
-        cell = np.minimum(geo[:, 1] * GRID // h, GRID - 1) * GRID + np.minimum(
-            geo[:, 0] * GRID // w, GRID - 1
-        )
-        rank = np.zeros(len(geo), dtype=np.int64)
-        seen: dict[int, int] = {}
-        for i in order:
-            c = int(cell[i])
-            rank[i] = seen.get(c, 0)
-            seen[c] = rank[i] + 1
-        # rank within its cell first, then strength: the strongest corner of every cell,
-        # then the second of every cell, ...
+        cell = (
+            np.minimum(geo[:, 1] * GRID // h, GRID - 1) * GRID
+            + np.minimum(geo[:, 0] * GRID // w, GRID - 1)
+        ).astype(np.int64)
+        in_order = cell[order]
+        grouped = np.argsort(in_order, kind="stable")  # by cell, strongest first within
+        cells = in_order[grouped]
+        rank = np.empty(len(geo), dtype=np.int64)
+        rank[order[grouped]] = np.arange(len(geo)) - np.searchsorted(cells, cells)
         order = np.lexsort((-geo[:, 4], rank))
     keep = order[:limit]
     words = np.ascontiguousarray(descriptors[keep]).view(np.uint64)[:, 0].copy()
@@ -226,30 +238,57 @@ def features(gray: np.ndarray, limit: int, spread: bool) -> LocalFeatures | None
     return LocalFeatures(w, h, points, words)
 
 
+def features(gray: np.ndarray, limit: int, spread: bool) -> LocalFeatures | None:
+    """:func:`select` of :func:`detect`: None when too few corners are found."""
+    corners = detect(gray)
+    return None if corners is None else select(corners, limit, spread)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalCodes:
+    """What a fingerprint keeps of the local signal: the bank features (registered for a
+    protected photo) and the query feature sets (looked up for a copy)."""
+
+    bank: LocalFeatures | None
+    query: tuple[LocalFeatures, ...]
+
+
+Rects = list[tuple[int, int, int, int]] | tuple[()]
+
+
+def _region_pass(luma: Luma, rects: Rects) -> LocalFeatures | None:
+    """Features of the first of ``rects`` (most specific first) that is clearly smaller
+    than the image (the photo inside a screenshot frame, say), brought back to full
+    working size so that its corners have the scale the photo's had."""
+    h, w = luma.shape
+    for rect in rects:
+        top, bottom, left, right = rect
+        if (bottom - top) * (right - left) <= 0.8 * h * w:
+            return features(working_luma(luma, rect), QUERY_POINTS, spread=False)
+    return None
+
+
+def codes_for(luma: Luma, rects: Rects = ()) -> LocalCodes:
+    """Bank and query features of upright luma from one detection on the whole image
+    (plus one on a region of ``rects``, for the query side only)."""
+    corners = detect(working_luma(luma))
+    bank = None if corners is None else select(corners, BANK_POINTS, spread=True)
+    query = [] if corners is None else [select(corners, QUERY_POINTS, spread=False)]
+    part = _region_pass(luma, rects)
+    return LocalCodes(bank=bank, query=tuple(query + ([part] if part is not None else [])))
+
+
 def bank_features(luma: Luma) -> LocalFeatures | None:
     """Features registered for a protected photo (upright luma, any size)."""
     return features(working_luma(luma), BANK_POINTS, spread=True)
 
 
-def query_features(
-    luma: Luma, rects: list[tuple[int, int, int, int]] | tuple[()] = ()
-) -> list[LocalFeatures]:
-    """Features looked up for a copy: of the whole image and of each region in ``rects``
-    that is clearly smaller (the photo inside a screenshot frame, say, brought back to
-    full working size so its corners have the scale the photo's had)."""
-    out = []
+def query_features(luma: Luma, rects: Rects = ()) -> list[LocalFeatures]:
+    """Features looked up for a copy: of the whole image and of the first region of
+    ``rects`` (most specific first) that is clearly smaller than it."""
     whole = features(working_luma(luma), QUERY_POINTS, spread=False)
-    if whole is not None:
-        out.append(whole)
-    h, w = luma.shape
-    for rect in rects:
-        top, bottom, left, right = rect
-        if (bottom - top) * (right - left) > 0.8 * h * w:
-            continue
-        part = features(working_luma(luma, rect), QUERY_POINTS, spread=False)
-        if part is not None:
-            out.append(part)
-    return out
+    part = _region_pass(luma, rects)
+    return [f for f in (whole, part) if f is not None]
 
 
 def distances(bank: LocalFeatures, query: LocalFeatures) -> npt.NDArray[np.int64]:
