@@ -187,8 +187,9 @@ class LocalIndex:
         offsets = self._offsets[table]
         if len(self._desc) >= DENSE_FROM:
             return offsets[keys].astype(np.int64), offsets[keys + 1].astype(np.int64)
-        lo = np.searchsorted(offsets, keys, side="left").astype(np.int64)
-        return lo, np.searchsorted(offsets, keys, side="right").astype(np.int64)
+        probe = keys.astype(np.int32)  # the array's own type: no copy of it per search
+        lo = np.searchsorted(offsets, probe, side="left").astype(np.int64)
+        return lo, np.searchsorted(offsets, probe, side="right").astype(np.int64)
 
     def candidates(self, queries: list[LocalFeatures]) -> list[int]:
         """Slots of photos with at least :data:`MIN_VOTES` votes, most votes first."""
