@@ -14,6 +14,7 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
+from chorus.errors import InvalidSignalError
 from chorus.fingerprint import Fingerprint
 from chorus.matching.lookup import BankIndex, lookup
 from chorus.matching.quarantine import QuarantinePolicy
@@ -56,6 +57,42 @@ def queries_for(fingerprint: Fingerprint) -> list[tuple[str, str]]:
     if fingerprint.usable and fingerprint.local is not None:
         queries += fingerprint.local.query_signals()
     return queries
+
+
+def queries_from_record(record: dict[str, object]) -> list[tuple[str, str]]:
+    """The lookups of a `chorus hash` record (a copy fingerprinted elsewhere), as
+    :func:`queries_for` makes them from a fingerprint. Values are validated by the lookup
+    itself (a malformed one gets an error there); a field of the wrong shape is refused."""
+    queries = [(kind, str(record[kind])) for kind in ("sha256", "md5") if record.get(kind)]
+    if record.get("usable") is not True:
+        if not queries:
+            raise InvalidSignalError(
+                "This record has nothing to look up: no sha256 or md5, and no usable PDQ hash."
+            )
+        return queries
+    dihedral = record.get("dihedral") or [record.get("pdq")]
+    robust_codes, local_sets = record.get("robust") or {}, record.get("local") or {}
+    if not isinstance(robust_codes, dict) or not isinstance(local_sets, dict):
+        raise InvalidSignalError(
+            "This record's 'robust' or 'local' field is not in the form `chorus hash` writes."
+        )
+    if not isinstance(dihedral, list):
+        raise InvalidSignalError("This record's 'dihedral' field is not a list of PDQ hashes.")
+    queries += [("pdq", v) for v in dict.fromkeys(str(v) for v in dihedral if v)]
+    for field, kind in (("query", "robust"), ("query_half", "robust_half")):
+        queries += [(kind, str(v)) for v in _list(robust_codes.get(field))]
+    queries += [("local", str(v)) for v in _list(local_sets.get("query"))]
+    return queries
+
+
+def _list(value: object) -> list[object]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidSignalError(
+            "This record's query codes are not lists, as `chorus hash` writes them."
+        )
+    return value
 
 
 #: Signal types of packed queries, one byte each; every value is stored as raw bytes.
