@@ -63,7 +63,7 @@ class PdqResult:
 LOCAL_QUERY_REGIONS: Final = ("frame", "main", "trim")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class LocalSignal:
     """The local signal of one image (:mod:`chorus.fingerprint.local`): the features banked
     for it as a protected photo (None when it has too few corners) and those looked up for
@@ -71,6 +71,17 @@ class LocalSignal:
 
     bank: local.LocalFeatures | None
     query: tuple[local.LocalFeatures, ...]
+
+    def _packed(self) -> tuple[bytes | None, tuple[bytes, ...]]:
+        bank = self.bank.to_bytes() if self.bank is not None else None
+        return bank, tuple(features.to_bytes() for features in self.query)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when their features are (numpy arrays compare element by element)."""
+        return isinstance(other, LocalSignal) and self._packed() == other._packed()
+
+    def __hash__(self) -> int:
+        return hash(self._packed())
 
     def as_record(self) -> dict[str, object]:
         return {
