@@ -19,7 +19,8 @@ from chorus.fingerprint.benchmark.evaluate import load_photo
 from chorus.matching import bank, exchange
 from chorus.matching.bank import SignalInput
 from chorus.matching.identify import best_matches, pack_queries, queries_for, unpack_queries
-from chorus.matching.lookup import LOCAL_RADIUS, MAX_LOCAL_QUERIES, BankIndex, lookup
+from chorus.matching.local_bank import LOCAL_RADIUS, MAX_LOCAL_QUERIES
+from chorus.matching.lookup import BankIndex, lookup
 from chorus.matching.models import BankLocalFeatures
 from chorus.store.session import transaction
 

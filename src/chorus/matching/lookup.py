@@ -17,36 +17,28 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chorus.errors import ChorusError, InvalidSignalError
-from chorus.fingerprint import local
-from chorus.fingerprint.local import LocalFeatures, LocalMatch
+from chorus.errors import ChorusError
 from chorus.matching import bank
-from chorus.matching.local_index import LocalIndex
-from chorus.matching.models import (
-    BankChange,
-    BankEntry,
-    BankLocalFeatures,
-    BankSignal,
-    LookupAudit,
+from chorus.matching.local_bank import (
+    LOCAL_RADIUS,
+    LocalEntries,
+    local_distance,
+    resolve_entries,
+    search_queries,
 )
+from chorus.matching.models import BankChange, BankEntry, BankSignal, LookupAudit
 from chorus.matching.pdq_index import PdqIndex
 from chorus.matching.quarantine import QuarantinePolicy, item_digest, record_observations
-from chorus.matching.signals import (
-    LocalSignal,
-    PdqSignal,
-    RobustHalfSignal,
-    RobustSignal,
-    normalize,
-)
+from chorus.matching.signals import PdqSignal, RobustHalfSignal, RobustSignal, normalize
 
 SYNC_INTERVAL_S: Final = 0.5
 _CHUNK: Final = 50_000
@@ -57,13 +49,6 @@ _OVERLAP: Final = 1000
 
 #: Signal types matched by distance, each with its own 256-bit index.
 INDEXED: Final = ("pdq", "robust", "robust_half")
-#: A match by the local signal has no bit distance. Its ``distance`` is the share (in %)
-#: of the photo's corners expected inside the copy that did *not* agree, so that smaller
-#: is stronger as for the other types; it is at most this (``local.MIN_SHARE`` agreeing).
-LOCAL_RADIUS: Final = round(100 * (1 - local.MIN_SHARE))
-#: At most this many local feature sets are looked up in one call (a copy has one to
-#: four; each costs geometric checks, so a batch of them is bounded).
-MAX_LOCAL_QUERIES: Final = 16
 
 
 @dataclass(frozen=True)
@@ -71,7 +56,8 @@ class Match:
     """One hit: the entry's opaque id, which signal type matched and at what distance
     (out of that type's radius, ``radius``: the smaller the distance, the stronger). For
     the local signal, ``inliers`` is how many of the photo's corners agree with the copy
-    and ``share`` what share that is of those expected inside it (see LOCAL_RADIUS)."""
+    and ``share`` what share that is of those expected inside it
+    (:mod:`chorus.matching.local_bank`)."""
 
     entry_id: str
     signal_type: str
@@ -80,11 +66,6 @@ class Match:
     radius: int = 0
     inliers: int | None = None
     share: float | None = None
-
-
-def local_distance(match: LocalMatch) -> int:
-    """The ``distance`` recorded for a local match (0..LOCAL_RADIUS, smaller is stronger)."""
-    return min(LOCAL_RADIUS, max(0, round(100 * (1 - match.share))))
 
 
 @dataclass(frozen=True)
@@ -113,11 +94,9 @@ class BankIndex:
             "robust_half": RobustHalfSignal.radius or 36,
         }
         self.indexes = {kind: PdqIndex(radius=r) for kind, r in self.radii.items()}
-        self.local = LocalIndex()
+        self.local = LocalEntries()
         self.seq = 0
         self._present: set[int] = set()
-        self._local_present: set[int] = set()  # entry ids in self.local
-        self._local_stale = False  # loaded from files: the local index is still to be read
         self._lock = threading.Lock()
         self._synced_at = 0.0
 
@@ -136,8 +115,8 @@ class BankIndex:
         if not force and now - self._synced_at < SYNC_INTERVAL_S:
             return
         with self._lock:
-            if self._local_stale:
-                self._load_local(session)
+            if self.local.stale:
+                self.local.load(session)
             changes = session.execute(
                 select(BankChange.seq, BankChange.entry_id, BankChange.change)
                 .where(BankChange.seq > self.seq - _OVERLAP)
@@ -176,51 +155,7 @@ class BankIndex:
                 if add_ids:
                     index.add(np.asarray(add_ids, dtype=np.int64), _codes(add_values))
                     self._present.update(add_ids)
-            self._apply_local(session, chunk)
-
-    def _apply_local(self, session: Session, entry_ids: list[int]) -> None:
-        rows = session.execute(
-            select(BankLocalFeatures.entry_id, BankEntry.status)
-            .join(BankEntry)
-            .where(BankLocalFeatures.entry_id.in_(entry_ids))
-        ).all()
-        fresh = []
-        for entry_id, status in rows:
-            if status == bank.ACTIVE and entry_id not in self._local_present:
-                fresh.append(entry_id)
-            elif status != bank.ACTIVE and entry_id in self._local_present:
-                self.local.remove(entry_id)
-                self._local_present.discard(entry_id)
-        if fresh:  # the features are read only for entries the index does not hold yet
-            self._add_local(
-                session.execute(
-                    select(BankLocalFeatures.entry_id, BankLocalFeatures.features).where(
-                        BankLocalFeatures.entry_id.in_(fresh)
-                    )
-                )
-            )
-
-    def _load_local(self, session: Session) -> None:
-        """Every active entry's local features (after :meth:`load`)."""
-        self.local, self._local_present = LocalIndex(), set()
-        self._add_local(
-            session.execute(
-                select(BankLocalFeatures.entry_id, BankLocalFeatures.features)
-                .join(BankEntry)
-                .where(BankEntry.status == bank.ACTIVE)
-                .execution_options(yield_per=_CHUNK)
-            )
-        )
-        self._local_stale = False
-
-    def _add_local(self, rows: Iterable[Any]) -> None:
-        for entry_id, packed in rows:
-            try:
-                features = LocalFeatures.from_bytes(bytes(packed))
-            except InvalidSignalError:
-                continue  # validated when banked; a damaged row must not stop every lookup
-            self.local.add(entry_id, features)
-            self._local_present.add(entry_id)
+            self.local.apply(session, chunk)
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, directory: Path) -> None:
@@ -248,7 +183,7 @@ class BankIndex:
         index.indexes = {kind: PdqIndex.load(directory / kind) for kind in INDEXED}
         index.seq = int(meta["seq"])
         index._present = set(np.load(directory / "present.npy", allow_pickle=False).tolist())
-        index._local_stale = True
+        index.local.stale = True
         return index
 
     # -- searching ------------------------------------------------------------------------
@@ -264,12 +199,6 @@ class BankIndex:
         if not values:
             return []
         return self.indexes[kind].search(_codes(values), radius=radius)
-
-    def search_local(self, features: LocalFeatures) -> list[tuple[int, LocalMatch]]:
-        """(entry id, match) of every banked photo one feature set of a copy verifiably
-        shows, strongest first."""
-        with self._lock:  # the local index is not safe to read while a sync changes it
-            return self.local.search([features])
 
 
 def _codes(values: Sequence[str]) -> np.ndarray:
@@ -295,7 +224,7 @@ def lookup(
         except ChorusError as exc:
             parsed.append(exc)
     hits: dict[int, list[tuple[int, int]]] = {}
-    local_hits = _search_local(index, parsed)
+    local_hits = search_queries(index.local, parsed)
     for kind in INDEXED:
         positions = [i for i, p in enumerate(parsed) if isinstance(p, tuple) and p[0] == kind]
         found = index.search(kind, [parsed[i][1] for i in positions])  # type: ignore[index]
@@ -311,7 +240,7 @@ def lookup(
         ).all()
         hits[i] = [(signal_id, 0) for signal_id in ids]
     resolved = _resolve(session, {sid for found in hits.values() for sid, _ in found})
-    entries = _resolve_entries(session, {e for found in local_hits.values() for e, _ in found})
+    entries = resolve_entries(session, {e for found in local_hits.values() for e, _ in found})
 
     results: list[LookupResult] = []
     observations: dict[int, set[str]] = {}
@@ -354,37 +283,6 @@ def lookup(
     )
     record_observations(session, observations, source=endpoint, policy=policy)
     return results
-
-
-def _search_local(
-    index: BankIndex, parsed: list[tuple[str, str] | ChorusError]
-) -> dict[int, list[tuple[int, LocalMatch]]]:
-    """Local queries' hits by position; those beyond MAX_LOCAL_QUERIES become errors."""
-    out: dict[int, list[tuple[int, LocalMatch]]] = {}
-    positions = [i for i, p in enumerate(parsed) if isinstance(p, tuple) and p[0] == "local"]
-    for n, i in enumerate(positions):
-        if n >= MAX_LOCAL_QUERIES:
-            parsed[i] = InvalidSignalError(
-                f"At most {MAX_LOCAL_QUERIES} local feature sets are looked up at once; "
-                "send the rest in another request."
-            )
-            continue
-        value = parsed[i]
-        assert isinstance(value, tuple)
-        out[i] = index.search_local(LocalSignal.parse(value[1]))
-    return out
-
-
-def _resolve_entries(session: Session, entry_ids: set[int]) -> dict[int, tuple[str, str]]:
-    """(public id, owner) of each entry that is active now."""
-    if not entry_ids:
-        return {}
-    rows = session.execute(
-        select(BankEntry.id, BankEntry.public_id, BankEntry.owner_id).where(
-            BankEntry.id.in_(entry_ids), BankEntry.status == bank.ACTIVE
-        )
-    ).all()
-    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 def _resolve(session: Session, signal_ids: set[int]) -> dict[int, tuple[str, str, int]]:

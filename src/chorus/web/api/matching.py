@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, model_validator
 
 from chorus.matching import exchange
-from chorus.matching.lookup import LOCAL_RADIUS, MAX_LOCAL_QUERIES, lookup
+from chorus.matching.local_bank import LOCAL_RADIUS, MAX_LOCAL_QUERIES
+from chorus.matching.lookup import lookup
 from chorus.matching.signals import LocalSignal
 from chorus.web.api.deps import (
     ExchangeKey,
