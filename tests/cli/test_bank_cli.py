@@ -48,6 +48,7 @@ def test_add_match_withdraw(database_url: str, photos: list[Path], tmp_path: Pat
     assert after[0]["matches"] == []
     stats = json.loads(run(database_url, "bank", "stats").stdout)
     assert stats["entries"] == {"active": 1, "withdrawn": 1}
+    assert stats["active_signals"]["local"] == 1  # banked by `bank add`, withdrawn with it
     assert run(database_url, "bank", "withdraw", "be_unknown").returncode == 1
 
 
