@@ -188,7 +188,8 @@ class Settings(BaseSettings):
     monitor_seen_cache: int = Field(
         default=20_000,
         ge=0,
-        description="Media URLs whose lookups the monitor remembers (about 1.3 KB each).",
+        description="Media URLs whose lookups the monitor remembers (about 7 KB each with "
+        "the local signal's features, 20 KB for a screenshot).",
     )
     intake_draft_ttl_s: int = Field(
         default=30 * 24 * 3600,

@@ -48,6 +48,7 @@ def test_add_match_withdraw(database_url: str, photos: list[Path], tmp_path: Pat
     assert after[0]["matches"] == []
     stats = json.loads(run(database_url, "bank", "stats").stdout)
     assert stats["entries"] == {"active": 1, "withdrawn": 1}
+    assert stats["active_signals"]["local"] == 1  # banked by `bank add`, withdrawn with it
     assert run(database_url, "bank", "withdraw", "be_unknown").returncode == 1
 
 
@@ -112,6 +113,44 @@ def test_match_finds_cropped_and_screenshot_copies(
     for record in (crop, shot):
         (hit,) = record["matches"]  # type: ignore[misc]
         assert hit["id"] == entry
-        assert hit["signal_type"] == "robust"
-        assert 0 <= hit["distance"] <= hit["radius"] == robust.THRESHOLD
+        assert hit["signal_type"] in {"robust", "local"}  # the strongest of the two
+        radius = robust.THRESHOLD if hit["signal_type"] == "robust" else 80
+        assert 0 <= hit["distance"] <= hit["radius"] == radius
     assert other["matches"] == []
+
+
+def test_an_off_centre_crop_is_matched_by_local_features_from_a_file_or_a_record(
+    database_url: str, photos: list[Path], tmp_path: Path
+) -> None:
+    from tests.matching.test_local_matching import corner_crop
+
+    records = tmp_path / "banked.jsonl"
+    hashed = subprocess.run([*CHORUS, "hash", str(photos[8])], capture_output=True, text=True)
+    assert hashed.returncode == 0, hashed.stderr
+    (banked,) = lines(hashed.stdout)
+    assert isinstance(banked["local"], dict) and banked["local"]["bank"]
+    assert isinstance(banked["robust"], dict) and banked["robust"]["bank"]
+    records.write_text(hashed.stdout)
+    imported = run(database_url, "bank", "import", "--owner", "case-6", str(records))
+    assert imported.returncode == 0, imported.stderr
+    (entry,) = [str(r["id"]) for r in lines(imported.stdout)]
+    stats = json.loads(run(database_url, "bank", "stats").stdout)
+    assert stats["active_signals"]["local"] == 1
+
+    copy = tmp_path / "corner.jpg"
+    copy.write_bytes(corner_crop(photos[8]))
+    copy_record = tmp_path / "corner.jsonl"
+    made = subprocess.run([*CHORUS, "hash", str(copy)], capture_output=True, text=True)
+    copy_record.write_text(made.stdout + "\n" + json.dumps({"pdq": 5}) + "\n")
+    matched = run(database_url, "match", str(copy), str(copy_record))
+    assert matched.returncode == 1, matched.stderr  # the last line is not a real record
+    from_file, from_record, broken = lines(matched.stdout)
+    assert from_record["line"] == 1 and broken["line"] == 3 and "error" in broken
+    for result in (from_file, from_record):
+        (hit,) = result["matches"]  # type: ignore[misc]
+        assert hit["id"] == entry and hit["signal_type"] == "local"
+        assert hit["inliers"] >= 8 and 0 <= hit["distance"] <= hit["radius"] == 80
+
+    assert run(database_url, "bank", "withdraw", entry).returncode == 0
+    after = lines(run(database_url, "match", str(copy), str(copy_record)).stdout)
+    assert after[0]["matches"] == [] and after[1]["matches"] == []

@@ -130,9 +130,12 @@ def test_record_has_signals_only(original: Image.Image) -> None:
         "format",
         "method",
         "robust",
+        "local",
     }
     assert len(record["dihedral"]) == 8  # type: ignore[arg-type]
     robust = record["robust"]
     assert isinstance(robust, dict)
     assert set(robust) == {"version", "bank", "query", "query_half"}
+    local = record["local"]
+    assert isinstance(local, dict) and set(local) == {"version", "bank", "query"}
     assert all(len(code) == 64 for _name, code in robust["bank"])

@@ -18,7 +18,10 @@ from chorus.evidence import audit, captures, ledger
 from chorus.evidence.keys import KeyRing
 from chorus.evidence.tags import EventTag
 from chorus.evidence.warc import read_responses
+from chorus.fingerprint import fingerprint_bytes
 from chorus.fingerprint.benchmark.transforms import by_name
+from chorus.matching.identify import best_matches, queries_for
+from chorus.matching.lookup import BankIndex
 from chorus.monitor import review, sightings, targets
 from chorus.monitor.models import MonitorCounter, MonitorTarget, Sighting
 from chorus.monitor.pipeline import Monitor
@@ -26,6 +29,7 @@ from chorus.monitor.sightings import urls
 from chorus.security.policy import Actor, Role
 from chorus.store.session import transaction
 
+from ..matching.test_local_matching import corner_crop
 from .djangochan_server import Browser, Site
 from .test_board_monitor import due_now, jpeg, register
 
@@ -159,31 +163,46 @@ def test_djangochan_sightings_removal_and_reappearance(
 def test_cropped_and_screenshotted_copies_are_found(
     sessions: sessionmaker[Session], settings: Settings, photos: list[Path], djangochan_site: Site
 ) -> None:
-    """Issue 9 on the real board: a centre crop keeping 90% of each side and a phone
-    screenshot of a banked photo are found (PDQ alone misses both); the same treatment of a
-    photo that is not banked finds nothing."""
+    """Issue 9 on the real board: a centre crop keeping 90% of each side, a phone
+    screenshot and an off-centre crop (75% of each side, anchored at a corner) of banked
+    photos are found (PDQ alone misses all three, and the robust codes the off-centre crop:
+    the local features find it); the same treatment of a photo that is not banked finds
+    nothing."""
     site, board = djangochan_site, "t2"
-    banked = register(sessions, photos[10:12], owner="C-2")
+    banked = register(sessions, [*photos[10:12], photos[13]], owner="C-2")
     admin = Browser(site.base)
     admin.log_in_as_admin()
     admin.add_board(board, "second board")
     crop, screenshot = by_name(["crop90_centre", "screenshot"])
     rng = np.random.default_rng(5)
+    off_centre = corner_crop(photos[13])
+    with transaction(sessions) as session:  # the global signals alone miss the corner crop
+        queries = [q for q in queries_for(fingerprint_bytes(off_centre)) if q[0] != "local"]
+        assert best_matches(session, BankIndex(), queries, actor="t", endpoint="t") == []
     poster = Browser(site.base)
     thread = poster.new_thread(board, crop.apply(Image.open(photos[10]), rng), "cropped")
     poster.reply(board, thread, screenshot.apply(Image.open(photos[11]), rng), "screenshot")
     poster.reply(board, thread, screenshot.apply(Image.open(photos[12]), rng), "another")
+    corner_post = poster.reply(board, thread, off_centre, "a corner of it")
+    poster.reply(board, thread, corner_crop(photos[14]), "not banked")
     with Monitor(sessions, settings, worker="w2") as monitor:
         with transaction(sessions) as session:
             targets.add(session, f"{site.base}/{board}/thread/{thread}/", "djangochan")
         report = monitor.run_once()
-    assert report.media == 3 and len(report.sightings) == 2
+    assert report.media == 5 and len(report.sightings) == 3
     with transaction(sessions) as session:
         found = session.scalars(select(Sighting).where(Sighting.owner_id == "C-2")).all()
         assert sorted(s.bank_entry for s in found) == sorted(banked)
-        assert {s.signal_type for s in found} == {"robust"}
-        assert all(s.distance <= 44 for s in found)
-        # matched by the robust signal alone: held for a caseworker, not yet told or counted
+        by_entry = {s.bank_entry: s for s in found}
+        for entry in banked[:2]:  # the centre crop and the screenshot: robust or local
+            s = by_entry[entry]
+            assert s.signal_type in {"robust", "local"}
+            assert s.distance <= 44 if s.signal_type == "robust" else (s.corners or 0) >= 8
+        corner = by_entry[banked[2]]
+        assert corner.post_id == str(corner_post)
+        assert corner.signal_type == "local" and corner.corners is not None
+        assert corner.corners >= 8 and 0 <= corner.distance <= 80
+        # matched by the signals beyond PDQ alone: held for a caseworker, not yet told or counted
         assert {s.review for s in found} == {"held"}
         queued = {
             q.public_id for q in review.review_queue(session, by=Actor(Role.CASEWORKER, "cw-3"))

@@ -232,3 +232,38 @@ def test_a_later_pdq_match_confirms_automatically(
         payload = sealed["payload"]
         assert payload["automatic"] is True
         assert "also matched by" in payload["reason"]
+
+
+def test_a_local_match_is_held_with_its_corners_until_pdq_confirms_it(
+    sessions: sessionmaker[Session], settings: Settings, photos: list[Path]
+) -> None:
+    keyring = KeyRing(settings)
+    case = _case(sessions, settings)
+    [entry] = register(sessions, photos[:1], owner=case)
+    ref = MediaRef(url="http://board.example/b/2.jpg", page_url="http://board.example/b/t/2",
+                   post_id="2", thread="b/2")  # fmt: skip
+
+    def warc() -> bytes:
+        return build_warc([Exchange(url=ref.url, status=200, reason="OK",
+                                    response_headers=[("Content-Type", "image/jpeg")],
+                                    body=b"x", fetched_at=datetime.now(UTC))])  # fmt: skip
+
+    by_local = EntryMatch(entry, case, "local", 40, 80, frozenset({"local"}), inliers=23)
+    assert by_local.robust_only
+    with transaction(sessions) as session:
+        first = sightings.record(session, keyring, ref, by_local, warc)
+        assert first.new and first.held
+        assert first.sighting.signal_type == "local" and first.sighting.corners == 23
+        (queued,) = review.review_queue(session, by=CASEWORKER)
+        assert queued.signal_type == "local" and queued.corners == 23
+        public_id = first.sighting.public_id
+    pdq = EntryMatch(entry, case, "pdq", 4, 31, frozenset({"pdq", "local"}))
+    with transaction(sessions) as session:
+        done = sightings.record(session, keyring, ref, pdq, warc)
+        assert done.confirmed and done.sighting.corners is None
+        seqs = ledger.seqs_about(session, "sighting", [public_id])
+        confirmed = [e for e in ledger.entries(session, seqs)
+                     if e.fields["action"] == EventTag.SIGHTING_CONFIRMED]  # fmt: skip
+        sealed = ledger.payloads(session, keyring, [confirmed[0].seq])[confirmed[0].seq]
+        assert sealed is not None
+        assert "held: local, 23 corners agree" in sealed["payload"]["reason"]

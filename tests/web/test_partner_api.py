@@ -52,7 +52,7 @@ def test_batch_lookup(world, photos: list[Path]) -> None:  # type: ignore[no-unt
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     assert results[0]["matches"] == [
-        {"id": entry, "signal_type": "pdq", "distance": 0, "radius": 31}
+        {"id": entry, "signal_type": "pdq", "distance": 0, "radius": 31, "inliers": None}
     ]
     assert results[1]["matches"][0]["id"] == entry
     assert results[2]["error"] and results[2]["matches"] == []

@@ -34,13 +34,16 @@ def server(database_url: str, tmp_path: Path) -> Iterator[str]:
         yield base
 
 
-def _held(session: Session, keyring: KeyRing, case: str, n: int) -> str:
-    """A copy matched by the robust signal alone, as the monitor records it (held)."""
+def _held(session: Session, keyring: KeyRing, case: str, n: int, local: bool = False) -> str:
+    """A copy matched by the robust signal (or the local one) alone, as the monitor records
+    it (held)."""
     base = "https://board.example/b"
     ref = MediaRef(url=f"{base}/{1700000000000 + n}.jpg", page_url=f"{base}/thread/{n}",
                    post_id=str(n), thread=f"b/{n}")  # fmt: skip
     page = Exchange(ref.page_url, 200, "OK", [("Content-Type", "text/html")], b"<html>", utcnow())
     match = EntryMatch("be_missing", case, "robust", 20 + n, 44, frozenset({"robust"}))
+    if local:
+        match = EntryMatch("be_missing", case, "local", 40, 80, frozenset({"local"}), inliers=23)
     recorded = sightings.record(session, keyring, ref, match, lambda: build_warc([page]))
     assert recorded.held
     return recorded.sighting.public_id
@@ -104,3 +107,18 @@ def test_the_review_queue_confirms_and_rejects_with_a_reason(
         actions = [str(a) for a in session.scalars(select(LedgerEntry.action))]
     assert "monitor:sighting:confirmed" in actions and "monitor:sighting:rejected" in actions
     assert re.search(r"possible match", cw.get("/staff").text) is None
+
+
+def test_a_local_match_reads_as_corners_that_agree(
+    server: str, database_url: str, tmp_path: Path, sessions: sessionmaker[Session]
+) -> None:
+    keyring = KeyRing(server_settings(database_url, tmp_path))
+    with transaction(sessions) as session:
+        case = service.file_report(
+            session, keyring, IntakeAnswers(what_was_shared="photos")
+        ).case_reference
+        _held(session, keyring, case, 1, local=True)
+    cw = signed_in(server, "r.cho", add_staff(database_url, tmp_path, "r.cho", "caseworker"))
+    html = cw.get("/staff/review").text
+    assert "<strong>local</strong> signal: <strong>23</strong> corners of the photo agree" in html
+    assert "bits of 256" not in html

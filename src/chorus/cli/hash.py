@@ -71,6 +71,7 @@ def expand(paths: list[Path], recursive: bool) -> Iterator[tuple[str, Fingerprin
 def record(path: str, outcome: Fingerprint | ChorusError) -> dict[str, Any]:
     if isinstance(outcome, ChorusError):
         return {"path": path, "error": outcome.code, "message": outcome.message}
+    full = outcome.as_record()
     return {
         "path": path,
         "sha256": outcome.sha256,
@@ -80,6 +81,9 @@ def record(path: str, outcome: Fingerprint | ChorusError) -> dict[str, Any]:
         "usable": outcome.usable,
         "dihedral": list(outcome.pdq.dihedral),
         "method": outcome.method,
+        # the signals beyond PDQ, as `chorus bank import` and `chorus match` read them
+        "robust": full["robust"],
+        "local": full["local"],
     }
 
 

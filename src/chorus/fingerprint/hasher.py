@@ -26,7 +26,7 @@ import pdqhash
 from PIL import Image
 
 from chorus.errors import FingerprintError, UnreadableMediaError
-from chorus.fingerprint import decode, fastpdq, robust
+from chorus.fingerprint import decode, fastpdq, local, region, robust
 from chorus.fingerprint.decode import DEFAULT_LIMITS, Limits
 from chorus.fingerprint.pdq import DIHEDRAL_NAMES
 
@@ -57,6 +57,52 @@ class PdqResult:
         return dict(zip(DIHEDRAL_NAMES, self.dihedral, strict=True))
 
 
+#: The regions of a copy whose local features are looked up beside the whole image's
+#: (:func:`chorus.fingerprint.robust.regions`: the photo inside a screenshot's frame, the
+#: photo without quiet or flat margins).
+LOCAL_QUERY_REGIONS: Final = ("frame", "main", "trim")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LocalSignal:
+    """The local signal of one image (:mod:`chorus.fingerprint.local`): the features banked
+    for it as a protected photo (None when it has too few corners) and those looked up for
+    it as a copy (the whole image, and the regions in :data:`LOCAL_QUERY_REGIONS`)."""
+
+    bank: local.LocalFeatures | None
+    query: tuple[local.LocalFeatures, ...]
+
+    def _packed(self) -> tuple[bytes | None, tuple[bytes, ...]]:
+        bank = self.bank.to_bytes() if self.bank is not None else None
+        return bank, tuple(features.to_bytes() for features in self.query)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when their features are (numpy arrays compare element by element)."""
+        return isinstance(other, LocalSignal) and self._packed() == other._packed()
+
+    def __hash__(self) -> int:
+        return hash(self._packed())
+
+    def as_record(self) -> dict[str, object]:
+        return {
+            "version": local.VERSION,
+            "bank": self.bank.to_text() if self.bank is not None else None,
+            "query": [features.to_text() for features in self.query],
+        }
+
+    def query_signals(self) -> list[tuple[str, str]]:
+        """The query feature sets as (signal type, base64 text), ready for a lookup."""
+        return [("local", features.to_text()) for features in self.query]
+
+
+def local_signal(luma: region.Luma, found: dict[str, region.Rect]) -> LocalSignal | None:
+    """The local signal of upright luma whose :func:`robust.regions` are ``found``; None
+    when neither a banked photo's nor a copy's features can be found in it."""
+    rects = [found[name] for name in LOCAL_QUERY_REGIONS if name in found]
+    signal = LocalSignal(local.bank_features(luma), tuple(local.query_features(luma, rects)))
+    return signal if signal.bank is not None or signal.query else None
+
+
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
     """Everything Chorus keeps of an image: signals only, never pixels."""
@@ -71,6 +117,9 @@ class Fingerprint:
     #: The robust signal (content-region hashes; never sent to partners), or None when
     #: it was not asked for or the image is too small.
     robust: robust.RobustCodes | None = None
+    #: The local signal (corners and their geometry; never sent to partners), or None when
+    #: it was not asked for or the image has too few corners.
+    local: LocalSignal | None = None
 
     @property
     def usable(self) -> bool:
@@ -89,6 +138,7 @@ class Fingerprint:
             "format": self.format,
             "method": self.method,
             "robust": self.robust.as_record() if self.robust and self.usable else None,
+            "local": self.local.as_record() if self.local and self.usable else None,
         }
 
 
@@ -111,7 +161,8 @@ def fingerprint_bytes(
     limits: Limits = DEFAULT_LIMITS,
     with_robust: bool = True,
 ) -> Fingerprint:
-    """Fingerprint an encoded image held in memory (with the robust signal by default)."""
+    """Fingerprint an encoded image held in memory (with the robust and local signals by
+    default; ``with_robust=False`` leaves both out)."""
     image = decode.open_image(data, limits)
     if min(image.size) < fastpdq.MIN_HASHABLE_SIDE:
         pdq = _too_small()  # nothing to hash; do not spend memory decoding a 1-px strip
@@ -120,7 +171,9 @@ def fingerprint_bytes(
     if min(image.size) < MIN_USABLE_SIDE and pdq.quality:
         pdq = PdqResult(hash=pdq.hash, quality=0, dihedral=pdq.dihedral)
     width, height = image.size
-    codes = robust.codes_from_bytes(data, limits) if with_robust and pdq.usable else None
+    codes, features = None, None
+    if with_robust and pdq.usable:
+        codes, features = _robust_and_local(data, limits)
     return Fingerprint(
         sha256=hashlib.sha256(data).hexdigest(),
         md5=hashlib.md5(data, usedforsecurity=False).hexdigest(),
@@ -130,7 +183,19 @@ def fingerprint_bytes(
         format=str(image.format),
         method="exact" if exact else "fast",
         robust=codes,
+        local=features,
     )
+
+
+def _robust_and_local(
+    data: bytes, limits: Limits
+) -> tuple[robust.RobustCodes | None, LocalSignal | None]:
+    """Both signals from one reduced decode: the same luma and the same content regions."""
+    luma = robust.luma_for_hashing(data, limits)
+    if min(luma.shape) < robust.MIN_SIDE:
+        return None, None
+    found = robust.regions(luma)
+    return robust.codes_for(luma, found), local_signal(luma, found)
 
 
 def pdq_from_image(image: Image.Image, *, exact: bool = True) -> PdqResult:

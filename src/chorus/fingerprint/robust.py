@@ -100,13 +100,16 @@ def signal_of(name: str) -> str:
     return "robust_half" if name in HALVES else "robust"
 
 
-def codes_for(luma: Luma) -> RobustCodes | None:
-    """Bank and query codes of upright luma; None when it is too small to hash."""
+def codes_for(luma: Luma, found: dict[str, Rect] | None = None) -> RobustCodes | None:
+    """Bank and query codes of upright luma; None when it is too small to hash. ``found``
+    is :func:`regions` of ``luma`` when the caller already has it (the local signal's
+    regions are the same)."""
     if min(luma.shape) < MIN_SIDE:
         return None
     # The regions and the float image every window is resampled from are made once and
     # shared by the bank and query codes (the same codes as computing them apart).
-    found, image = regions(luma), float_image(luma)
+    found = regions(luma) if found is None else found
+    image = float_image(luma)
     return RobustCodes(
         bank=tuple(bank_codes(luma, found, image)), query=tuple(query_codes(luma, found, image))
     )

@@ -17,10 +17,17 @@ from sqlalchemy.orm import Session
 from chorus.errors import BankEntryNotFoundError, InvalidSignalError, LowQualitySignalError
 from chorus.evidence import ledger
 from chorus.evidence.tags import EventTag
+from chorus.fingerprint import local as local_features
 from chorus.fingerprint import robust
 from chorus.fingerprint.pdq import DIHEDRAL_NAMES
-from chorus.matching.models import BankChange, BankEntry, BankSignal
-from chorus.matching.signals import PDQ_MIN_QUALITY, PdqSignal, RobustSignal, normalize
+from chorus.matching.models import BankChange, BankEntry, BankLocalFeatures, BankSignal
+from chorus.matching.signals import (
+    PDQ_MIN_QUALITY,
+    LocalSignal,
+    PdqSignal,
+    RobustSignal,
+    normalize,
+)
 from chorus.store.base import utcnow
 
 Provenance = Literal["survivor_device", "caseworker", "exchange_import"]
@@ -33,7 +40,8 @@ MAX_ROBUST_CODES: Final = 64
 
 @dataclass(frozen=True)
 class SignalInput:
-    """What a caller registers: any of a PDQ hash (with its variants) and file digests."""
+    """What a caller registers: any of a PDQ hash (with its variants) and file digests;
+    with PDQ, the robust codes and local features too."""
 
     pdq: str | None = None
     quality: int | None = None
@@ -42,6 +50,8 @@ class SignalInput:
     md5: str | None = None
     #: The robust signal's bank codes as (variant name, 64-hex code) pairs.
     robust: Sequence[tuple[str, str]] = ()
+    #: The local signal's bank features, as the base64 text of a record's ``local.bank``.
+    local: str | None = None
 
     @classmethod
     def from_record(cls, record: dict[str, object]) -> SignalInput:
@@ -57,6 +67,7 @@ class SignalInput:
             sha256=_opt_str(record.get("sha256")),
             md5=_opt_str(record.get("md5")),
             robust=_robust_bank_codes(record.get("robust")),
+            local=_local_bank_features(record.get("local")),
         )
 
 
@@ -73,6 +84,18 @@ def _robust_bank_codes(value: object) -> list[tuple[str, str]]:
             "[variant, code] pairs."
         )
     return [(str(name), str(code)) for name, code in codes]
+
+
+def _local_bank_features(value: object) -> str | None:
+    """The bank features of a record's ``local`` field (absent, null or none found: None)."""
+    if value is None:
+        return None
+    features = value.get("bank") if isinstance(value, dict) else 0
+    if features is not None and not isinstance(features, str):
+        raise InvalidSignalError(
+            "'local' must be the object `chorus hash` writes, with 'bank' as base64 text."
+        )
+    return features
 
 
 def _opt_str(value: object) -> str | None:
@@ -147,6 +170,23 @@ def _validated_robust(data: SignalInput) -> list[tuple[str, str, str | None]]:
     return out
 
 
+def _validated_local(data: SignalInput) -> local_features.LocalFeatures | None:
+    if data.local is None:
+        return None
+    if data.pdq is None:
+        raise InvalidSignalError(
+            "Local features are banked only with the photo's PDQ hash and quality, which "
+            "decide whether the photo has enough detail to match reliably."
+        )
+    features = LocalSignal.parse(data.local)
+    if len(features) > local_features.BANK_POINTS:
+        raise InvalidSignalError(
+            f"A banked photo has at most {local_features.BANK_POINTS} corners in its local "
+            f"features; these have {len(features)}. Make them again with `chorus hash`."
+        )
+    return features
+
+
 def register(
     session: Session,
     *,
@@ -165,6 +205,7 @@ def register(
     if not owner_id or len(owner_id) > 64:
         raise InvalidSignalError("An owner id (1-64 characters) is required.")
     rows = _validated_signals(signals)
+    features = _validated_local(signals)
     entry = BankEntry(
         public_id=new_public_id(),
         owner_id=owner_id,
@@ -174,6 +215,8 @@ def register(
         source_ref=source_ref,
     )
     entry.signals = [BankSignal(signal_type=t, value=v, variant=n) for t, v, n in rows]
+    if features is not None:
+        entry.local = BankLocalFeatures(features=features.to_bytes())
     session.add(entry)
     session.flush()
     session.add(BankChange(entry_id=entry.id, change="add"))
@@ -262,6 +305,14 @@ def stats(session: Session) -> dict[str, object]:
             .group_by(BankSignal.signal_type)
         ).all()
     )
+    with_local = session.scalar(
+        select(func.count())
+        .select_from(BankLocalFeatures)
+        .join(BankEntry)
+        .where(BankEntry.status == ACTIVE)
+    )
+    if with_local:
+        by_type["local"] = with_local
     return {
         "entries": {k: int(v) for k, v in by_status.items()},
         "active_signals": {k: int(v) for k, v in by_type.items()},

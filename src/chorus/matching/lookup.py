@@ -3,11 +3,13 @@
 PDQ hashes and robust codes (whole-region and half-frame, two types with their own
 radii) are matched by distance, each type through its own exact
 in-memory index (every entry within the type's radius, see
-:mod:`chorus.matching.pdq_index`; both are 256-bit codes); SHA-256 and MD5 by equality in the
-database. Every hit is resolved through the database, joined on the entry's status, so a
-withdrawal or quarantine takes effect at once in every process, whether or not its index
-has replayed the change yet; the index itself replays the change log at most
-``SYNC_INTERVAL_S`` after a change.
+:mod:`chorus.matching.pdq_index`; both are 256-bit codes); local features by the
+geometric check of :mod:`chorus.fingerprint.local`, through
+:class:`~chorus.matching.local_index.LocalIndex` (keyed by the entry's id); SHA-256 and
+MD5 by equality in the database. Every hit is resolved through the database, joined on
+the entry's status, so a withdrawal or quarantine takes effect at once in every process,
+whether or not its index has replayed the change yet; the index itself replays the change
+log at most ``SYNC_INTERVAL_S`` after a change.
 """
 
 from __future__ import annotations
@@ -26,6 +28,13 @@ from sqlalchemy.orm import Session
 
 from chorus.errors import ChorusError
 from chorus.matching import bank
+from chorus.matching.local_bank import (
+    LOCAL_RADIUS,
+    LocalEntries,
+    local_distance,
+    resolve_entries,
+    search_queries,
+)
 from chorus.matching.models import BankChange, BankEntry, BankSignal, LookupAudit
 from chorus.matching.pdq_index import PdqIndex
 from chorus.matching.quarantine import QuarantinePolicy, item_digest, record_observations
@@ -45,13 +54,18 @@ INDEXED: Final = ("pdq", "robust", "robust_half")
 @dataclass(frozen=True)
 class Match:
     """One hit: the entry's opaque id, which signal type matched and at what distance
-    (out of that type's radius, ``radius``: the smaller the distance, the stronger)."""
+    (out of that type's radius, ``radius``: the smaller the distance, the stronger). For
+    the local signal, ``inliers`` is how many of the photo's corners agree with the copy
+    and ``share`` what share that is of those expected inside it
+    (:mod:`chorus.matching.local_bank`)."""
 
     entry_id: str
     signal_type: str
     distance: int
     owner_id: str  # internal only: never sent to partners
     radius: int = 0
+    inliers: int | None = None
+    share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -63,9 +77,12 @@ class LookupResult:
 
 
 class BankIndex:
-    """The in-memory indexes (PDQ, robust, robust_half) of one process, kept in step with
-    the bank's change log. ``radius`` is PDQ's (a setting); the robust signal's types have
-    their own (``robust_radius`` overrides the whole-region one, for benchmarks)."""
+    """The in-memory indexes (PDQ, robust, robust_half, local) of one process, kept in step
+    with the bank's change log. ``radius`` is PDQ's (a setting); the robust signal's types
+    have their own (``robust_radius`` overrides the whole-region one, for benchmarks).
+
+    The local index is not saved with the others: :meth:`load` leaves it empty and the
+    first :meth:`sync` reads every active entry's local features from the database."""
 
     def __init__(
         self, radius: int = PdqSignal.radius or 31, robust_radius: int | None = None
@@ -77,6 +94,7 @@ class BankIndex:
             "robust_half": RobustHalfSignal.radius or 36,
         }
         self.indexes = {kind: PdqIndex(radius=r) for kind, r in self.radii.items()}
+        self.local = LocalEntries()
         self.seq = 0
         self._present: set[int] = set()
         self._lock = threading.Lock()
@@ -97,6 +115,8 @@ class BankIndex:
         if not force and now - self._synced_at < SYNC_INTERVAL_S:
             return
         with self._lock:
+            if self.local.stale:
+                self.local.load(session)
             changes = session.execute(
                 select(BankChange.seq, BankChange.entry_id, BankChange.change)
                 .where(BankChange.seq > self.seq - _OVERLAP)
@@ -135,6 +155,7 @@ class BankIndex:
                 if add_ids:
                     index.add(np.asarray(add_ids, dtype=np.int64), _codes(add_values))
                     self._present.update(add_ids)
+            self.local.apply(session, chunk)
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, directory: Path) -> None:
@@ -162,6 +183,7 @@ class BankIndex:
         index.indexes = {kind: PdqIndex.load(directory / kind) for kind in INDEXED}
         index.seq = int(meta["seq"])
         index._present = set(np.load(directory / "present.npy", allow_pickle=False).tolist())
+        index.local.stale = True
         return index
 
     # -- searching ------------------------------------------------------------------------
@@ -202,17 +224,23 @@ def lookup(
         except ChorusError as exc:
             parsed.append(exc)
     hits: dict[int, list[tuple[int, int]]] = {}
+    local_hits = search_queries(index.local, parsed)
     for kind in INDEXED:
         positions = [i for i, p in enumerate(parsed) if isinstance(p, tuple) and p[0] == kind]
         found = index.search(kind, [parsed[i][1] for i in positions])  # type: ignore[index]
         hits.update(zip(positions, found, strict=True))
-    exact = [(i, p) for i, p in enumerate(parsed) if isinstance(p, tuple) and p[0] not in INDEXED]
+    exact = [
+        (i, p)
+        for i, p in enumerate(parsed)
+        if isinstance(p, tuple) and p[0] not in INDEXED and p[0] != "local"
+    ]
     for i, (kind, value) in exact:
         ids = session.scalars(
             select(BankSignal.id).where(BankSignal.signal_type == kind, BankSignal.value == value)
         ).all()
         hits[i] = [(signal_id, 0) for signal_id in ids]
     resolved = _resolve(session, {sid for found in hits.values() for sid, _ in found})
+    entries = resolve_entries(session, {e for found in local_hits.values() for e, _ in found})
 
     results: list[LookupResult] = []
     observations: dict[int, set[str]] = {}
@@ -220,6 +248,17 @@ def lookup(
         item = parsed[i]
         if isinstance(item, ChorusError):
             results.append(LookupResult(signal_type=kind, value=value, error=item.message))
+            continue
+        if item[0] == "local":
+            shown = []
+            for pk, m in local_hits.get(i, []):
+                if pk not in entries:
+                    continue  # withdrawn or quarantined since the index last synced
+                public_id, owner_id = entries[pk]
+                shown.append(Match(public_id, "local", local_distance(m), owner_id, LOCAL_RADIUS,
+                                   inliers=m.inliers, share=round(m.share, 3)))  # fmt: skip
+                observations.setdefault(pk, set()).add(item_digest(*item))
+            results.append(LookupResult("local", item[1], matches=tuple(shown)))
             continue
         best: dict[str, Match] = {}
         for signal_id, distance in hits.get(i, []):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chorus.security import models as _security_models  # noqa: F401  (api_keys, for FKs)
@@ -30,6 +30,9 @@ class BankEntry(Base):
     signals: Mapped[list[BankSignal]] = relationship(
         back_populates="entry", cascade="all, delete-orphan", order_by="BankSignal.id"
     )
+    local: Mapped[BankLocalFeatures | None] = relationship(
+        back_populates="entry", cascade="all, delete-orphan"
+    )
 
 
 class BankSignal(Base):
@@ -48,6 +51,23 @@ class BankSignal(Base):
     variant: Mapped[str | None] = mapped_column(String(16))
 
     entry: Mapped[BankEntry] = relationship(back_populates="signals")
+
+
+class BankLocalFeatures(Base):
+    """An entry's local features (``LocalFeatures.to_bytes()``, about 1 KB): one row per
+    entry, apart from ``bank_signals`` because they are matched by a geometric check in
+    memory, never looked up by value. The entry's id is the key in the local index."""
+
+    __tablename__ = "bank_local_features"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("bank_entries.id", ondelete="CASCADE"), unique=True
+    )
+    features: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entry: Mapped[BankEntry] = relationship(back_populates="local")
 
 
 class BankChange(Base):

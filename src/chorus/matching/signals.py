@@ -2,7 +2,8 @@
 
 Adding a signal type (a robust matcher, say) means adding a class here and registering it
 in :data:`SIGNAL_TYPES`; the bank stores any type, and types with a ``radius`` are
-matched by distance through an index, the others exactly.
+matched by distance through an index, the others exactly, except ``local``, which has a
+table and an index of its own (a geometric check, not a distance).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from typing import ClassVar, Final
 
 from chorus.errors import InvalidSignalError
-from chorus.fingerprint import robust
+from chorus.fingerprint import local, robust
 from chorus.fingerprint.pdq import bit_count, hamming_distance, normalize_hex
 
 #: A real PDQ hash thresholds 256 coefficients at their median, so about half its bits
@@ -98,6 +99,48 @@ class RobustHalfSignal(RobustSignal):
     examples = ("de5f57f86a10a5f805d59ea2bb53f841c1eaefc5e684841af87990fd1b409106",)
 
 
+class LocalSignal(SignalType):
+    """Chorus's local signal (:mod:`chorus.fingerprint.local`): a photo's corners with
+    short descriptors, as the base64 text of a `chorus hash` record's ``local`` field. A
+    copy matches a banked photo when enough corners agree on one position, size and angle
+    (a geometric check, not a distance), so it is looked up through its own index, never
+    by equality. Server-only: the exchange feed never sends it to partners."""
+
+    name = "local"
+    #: 12 corners of a benign shared test photo.
+    examples = (
+        "Q0xGMSwBkAEMAABHwCHABzxJ7P2bc6XPd73ADYBKwAdLef12G2wwD1twpDWuTCkL21xpMB92ce1xNMAF"
+        "gCfAB0pyaDi+dimsURKfG3ANJBegIEQw91doSGMQwDjAN8AHv0kt+aa7TY1z+EA6ABbAB100OABerU1L"
+        "cEmANgBIwAchSAg2lrvq67RPwAsAFcAHrBivOOaZ7/lwyp4caElJE/9pXCPfafpLO0jANUARwAciMHIj"
+        "cgF7y3BIADdAIcAHfz/mK6mc/VxISQ==",
+    )
+    #: Base64 text of the largest feature set accepted (``local.MAX_POINTS`` corners).
+    max_length: ClassVar[int] = 4 * -(-(8 + 16 * local.MAX_POINTS) // 3)
+
+    @classmethod
+    def normalize(cls, value: str) -> str:
+        return cls.parse(value).to_text()
+
+    @classmethod
+    def parse(cls, value: str) -> local.LocalFeatures:
+        """The features of a value; InvalidSignalError when it is not a real feature set."""
+        if not isinstance(value, str):
+            raise InvalidSignalError("Local features must be given as base64 text.")
+        text = value.strip()
+        if len(text) > cls.max_length:
+            raise InvalidSignalError(
+                f"Local features are at most {cls.max_length:,} characters of base64 text; "
+                f"this value has {len(text):,}."
+            )
+        features = local.LocalFeatures.from_text(text)
+        if len(features) < local.MIN_INLIERS:
+            raise InvalidSignalError(
+                f"These local features have {len(features)} corners; at least "
+                f"{local.MIN_INLIERS} are needed to match anything."
+            )
+        return features
+
+
 class _HexDigest(SignalType):
     length: ClassVar[int]
 
@@ -128,7 +171,8 @@ class Md5Signal(_HexDigest):
 
 
 SIGNAL_TYPES: Final[dict[str, type[SignalType]]] = {
-    cls.name: cls for cls in (PdqSignal, RobustSignal, RobustHalfSignal, Sha256Signal, Md5Signal)
+    cls.name: cls
+    for cls in (PdqSignal, RobustSignal, RobustHalfSignal, LocalSignal, Sha256Signal, Md5Signal)
 }
 
 

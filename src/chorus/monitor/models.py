@@ -48,6 +48,9 @@ class Sighting(Base):
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
     signal_type: Mapped[str] = mapped_column(String(16))
     distance: Mapped[int] = mapped_column(Integer)
+    # For a match by the local signal: how many of the photo's corners agree with the copy
+    # (``distance`` is then the share of those expected inside it that did not, in %).
+    corners: Mapped[int | None] = mapped_column(Integer)
     media_url: Mapped[str] = mapped_column(String(2000))
     page_url: Mapped[str] = mapped_column(String(2000))
     post_id: Mapped[str | None] = mapped_column(String(40))

@@ -1,9 +1,10 @@
-"""Review of possible matches found by the robust signal alone.
+"""Review of possible matches found by the robust signal or the local features alone.
 
-The robust signal finds crops, borders and screenshots that PDQ misses, but its false-match
-rate (about 1e-11 per pair from the tail fit, and structurally alike photos come closest;
-docs/robust-matching.md) is far above PDQ's. So a sighting matched by it alone (its
-whole-region or half-frame codes; no PDQ variant, no SHA-256 or MD5) is **held**:
+The robust signal finds crops, borders and screenshots that PDQ misses, and the local
+features crops away from the centre, but their false-match rates (about 1e-11 per pair
+from the tail fit for the robust codes, and structurally alike photos come closest;
+docs/robust-matching.md) are far above PDQ's. So a sighting matched by them alone (whole-
+region or half-frame codes, local features; no PDQ variant, no SHA-256 or MD5) is **held**:
 captured as evidence at once (encrypted, investigators only, so nothing is lost if the copy
 is taken down meanwhile), but not told to the survivor, not counted in the portal's progress, not
 raising doxxing alerts and not offered for takedowns, until a caseworker decides.
@@ -57,6 +58,7 @@ class HeldSighting:
     bank_entry: str
     signal_type: str
     distance: int
+    corners: int | None  # local matches: how many of the photo's corners agree
     page_url: str
     media_url: str
     thread: str | None
@@ -91,6 +93,7 @@ def review_queue(session: Session, *, by: Actor, limit: int = 100) -> list[HeldS
             bank_entry=r.bank_entry,
             signal_type=r.signal_type,
             distance=r.distance,
+            corners=r.corners,
             page_url=r.page_url,
             media_url=r.media_url,
             thread=r.thread,
@@ -152,7 +155,7 @@ def settle_confirmed(
         {"case": sighting.owner_id, "sighting": sighting.public_id,
          "bank_entry": sighting.bank_entry},
         {"reason": reason, "automatic": automatic, "signal_type": sighting.signal_type,
-         "distance": sighting.distance},
+         "distance": sighting.distance, "corners": sighting.corners},
         scope=scope, keyring=keyring,
     )  # fmt: skip
     if sighting.reappearance_of:  # flagged only now that it counts
@@ -195,7 +198,7 @@ def reject(
         {"case": sighting.owner_id, "sighting": sighting.public_id,
          "bank_entry": sighting.bank_entry},
         {"reason": reason, "signal_type": sighting.signal_type, "distance": sighting.distance,
-         "quarantined": quarantined},
+         "corners": sighting.corners, "quarantined": quarantined},
         scope=captures.case_scope(sighting.owner_id), keyring=keyring,
     )  # fmt: skip
     session.flush()

@@ -54,7 +54,9 @@ def record(
 ) -> Recorded:
     """A match of ``ref`` against a bank entry: a new sighting (captured), or seen again.
 
-    A match by the robust signal alone is held for review (monitor/review.py): captured
+    A match by the robust signal or the local features alone is held for review
+    (monitor/review.py), its strength recorded (``distance``, and for the local signal
+    ``corners``, how many of the photo's corners agree): captured
     like any other, but nothing is told or counted until a caseworker confirms it; the
     same copy matched again by PDQ or a file digest confirms it automatically. A copy a
     caseworker rejected stays rejected.
@@ -69,9 +71,11 @@ def record(
             return Recorded(existing, new=False, reappeared=False)
         confirmed = existing.review == review.HELD and not match.robust_only
         if confirmed:
-            was = f"{existing.signal_type} at {existing.distance}"
+            was = strength_text(existing.signal_type, existing.distance, existing.corners)
             existing.signal_type, existing.distance = match.signal_type, match.distance
-            why = f"also matched by {match.signal_type} at distance {match.distance} (held: {was})"
+            existing.corners = match.inliers
+            now_text = strength_text(match.signal_type, match.distance, match.inliers)
+            why = f"also matched by {now_text} (held: {was})"
             review.settle_confirmed(session, keyring, existing, MONITOR.label, why, automatic=True)
         tracked = {(row.role, row.url) for row in urls(session, existing)}
         for role, url in ref.urls.items():  # a thumbnail or page found later is checked too
@@ -101,6 +105,7 @@ def record(
         owner_id=match.owner_id,
         signal_type=match.signal_type,
         distance=match.distance,
+        corners=match.inliers,
         media_url=ref.url,
         page_url=ref.page_url,
         post_id=ref.post_id or None,
@@ -130,6 +135,7 @@ def record(
          "capture": capture.public_id},
         {"media_url": ref.url, "page_url": ref.page_url, "post": ref.post_id,
          "thread": ref.thread, "signal_type": match.signal_type, "distance": match.distance,
+         "corners": match.inliers,
          "signal_types": sorted(match.signal_types or {match.signal_type})},
         scope=captures.case_scope(match.owner_id),
         keyring=keyring,
@@ -137,14 +143,23 @@ def record(
     if held:
         ledger.append(session, EventTag.SIGHTING_HELD, MONITOR.label,
                       {"case": match.owner_id, "sighting": sighting.public_id},
-                      {"reason": "matched by the robust signal alone; a caseworker reviews "
-                       "it before it counts"},
+                      {"reason": "matched only by the signals beyond PDQ (robust codes or "
+                       "local features); a caseworker reviews it before it counts"},
                       scope=captures.case_scope(match.owner_id), keyring=keyring)  # fmt: skip
     elif earlier is not None:
         ledger.append(session, EventTag.SIGHTING_REAPPEARED, MONITOR.label,
                       {"case": match.owner_id,
                        "sighting": [sighting.public_id, earlier.public_id]})  # fmt: skip
     return Recorded(sighting, new=True, reappeared=earlier is not None)
+
+
+def strength_text(signal_type: str, distance: int, corners: int | None) -> str:
+    """How a match was made, in words a caseworker reads: "local, 23 corners agree"."""
+    if signal_type == "local" and corners is not None:
+        return f"local, {corners} corners agree"
+    if signal_type in ("sha256", "md5"):
+        return f"{signal_type}, identical file"
+    return f"{signal_type} at distance {distance}"
 
 
 def _set_urls(session: Session, sighting: Sighting, state: str) -> None:
@@ -252,6 +267,7 @@ class SightingView:
     removed_at: datetime | None
     reappearance_of: str | None
     urls: tuple[tuple[str, str, str], ...]  # (role, url, present|removed) per URL checked
+    corners: int | None = None  # a local match: how many of the photo's corners agree
 
     @classmethod
     def of(cls, session: Session, row: Sighting) -> SightingView:
@@ -271,6 +287,7 @@ class SightingView:
             removed_at=row.removed_at,
             reappearance_of=row.reappearance_of,
             urls=tuple((u.role, u.url, u.state) for u in urls(session, row)),
+            corners=row.corners,
         )
 
 

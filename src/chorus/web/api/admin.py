@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from chorus.matching import bank
 from chorus.matching.bank import SignalInput
+from chorus.matching.signals import LocalSignal
 from chorus.security import api_keys
 from chorus.web.api.deps import AdminKey, BankKey, IndexDep, SessionDep
 
@@ -80,6 +81,12 @@ class EntryIn(BaseModel):
         description="The robust signal's bank codes as [variant, code] pairs, as in the "
         "`robust.bank` field of a `chorus hash` record. Kept on this server only.",
     )
+    local: str | None = Field(
+        default=None,
+        max_length=LocalSignal.max_length,
+        description="The local signal's bank features (base64), as in the `local.bank` field "
+        "of a `chorus hash` record. Kept on this server only.",
+    )
 
 
 class EntryOut(BaseModel):
@@ -102,6 +109,7 @@ def add_entry(body: EntryIn, session: SessionDep, index: IndexDep, key: BankKey)
             sha256=body.sha256,
             md5=body.md5,
             robust=body.robust,
+            local=body.local,
         ),
         actor=f"apikey:{key.key_id}",
     )

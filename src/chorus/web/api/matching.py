@@ -6,10 +6,12 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from chorus.matching import exchange
+from chorus.matching.local_bank import LOCAL_RADIUS, MAX_LOCAL_QUERIES
 from chorus.matching.lookup import lookup
+from chorus.matching.signals import LocalSignal
 from chorus.web.api.deps import (
     ExchangeKey,
     FeedbackKey,
@@ -23,20 +25,34 @@ router = APIRouter(prefix="/api/v1", tags=["partners"])
 
 MAX_BATCH = 1000
 HMA_BANK_NAME = "CHORUS"
+#: Longest value of every signal type but ``local`` (hex digests and codes).
+MAX_VALUE = 128
 
 
 class SignalIn(BaseModel):
-    signal_type: Literal["pdq", "robust", "robust_half", "sha256", "md5"] = Field(
+    signal_type: Literal["pdq", "robust", "robust_half", "local", "sha256", "md5"] = Field(
         examples=["pdq"],
         description="`robust`: one of the `robust.query` codes of a `chorus hash` record "
         "(Chorus's own robust signal, whole-region codes; matched within 40 bits). "
         "`robust_half`: one of its `robust.query_half` codes (half-frame codes; matched "
-        "within 36 bits, against half-frame codes only).",
+        "within 36 bits, against half-frame codes only). "
+        "`local`: one of the `local.query` feature sets of a `chorus hash` record (base64, "
+        f"at most {LocalSignal.max_length:,} characters; Chorus's local signal: corners "
+        "that must agree on one position, size and angle, so off-centre crops are found; "
+        f"at most {MAX_LOCAL_QUERIES} per request).",
     )
     value: str = Field(
-        max_length=128,
+        max_length=LocalSignal.max_length,
+        description=f"Hexadecimal for every type but `local` (at most {MAX_VALUE} "
+        "characters); base64 text for `local`.",
         examples=["f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"],
     )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SignalIn:
+        if self.signal_type != "local" and len(self.value) > MAX_VALUE:
+            raise ValueError(f"A {self.signal_type} value is at most {MAX_VALUE} characters.")
+        return self
 
 
 class LookupRequest(BaseModel):
@@ -46,10 +62,17 @@ class LookupRequest(BaseModel):
 class MatchOut(BaseModel):
     id: str = Field(description="Opaque bank entry id")
     signal_type: str = Field(
-        description="Which signal matched: pdq, robust, robust_half, sha256 or md5"
+        description="Which signal matched: pdq, robust, robust_half, local, sha256 or md5"
     )
-    distance: int = Field(description="Bits apart (0 for sha256 and md5): lower is stronger")
+    distance: int = Field(
+        description="Bits apart (0 for sha256 and md5): lower is stronger. For `local`, the "
+        "share (%) of the photo's corners expected inside the copy that did not agree "
+        f"(at most {LOCAL_RADIUS})"
+    )
     radius: int = Field(description="The largest distance this signal type matches at")
+    inliers: int | None = Field(
+        default=None, description="How many of the photo's corners agree (`local`; else null)"
+    )
 
 
 class LookupResultOut(BaseModel):
@@ -68,9 +91,9 @@ def lookup_batch(
     body: LookupRequest, session: SessionDep, index: IndexDep, key: LookupKey, policy: PolicyDep
 ) -> LookupResponse:
     """For each signal, every active bank entry that matches (PDQ within distance 31,
-    robust codes within 40, robust half-frame codes within 36, SHA-256 and MD5 exactly),
-    with the signal type that matched and its distance. A malformed signal gets an
-    `error`; the others still run."""
+    robust codes within 40, robust half-frame codes within 36, local features when enough
+    corners agree, SHA-256 and MD5 exactly), with the signal type that matched and its
+    distance. A malformed signal gets an `error`; the others still run."""
     results = lookup(
         session,
         index,
@@ -92,6 +115,7 @@ def lookup_batch(
                         signal_type=m.signal_type,
                         distance=m.distance,
                         radius=m.radius,
+                        inliers=m.inliers,
                     )
                     for m in r.matches
                 ],

@@ -1,0 +1,142 @@
+"""The bank's local features in memory, and what a lookup by them returns.
+
+Banked photos' local features (table ``bank_local_features``, one row per entry) are held
+in a :class:`~chorus.matching.local_index.LocalIndex` keyed by the entry's id, kept in
+step with the bank's change log by :class:`~chorus.matching.lookup.BankIndex`. They are
+not saved with the PDQ indexes: an index loaded from files reads them from the database
+on its first sync (:meth:`LocalEntries.load`).
+
+A match by the local signal has no bit distance. It carries ``inliers`` (how many of the
+photo's corners agree with the copy on one position, size and angle), and its
+``distance`` is the share (in %) of the photo's corners expected inside the copy that did
+*not* agree, so that "smaller is stronger" holds as for the other types, up to
+:data:`LOCAL_RADIUS`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chorus.errors import ChorusError, InvalidSignalError
+from chorus.fingerprint import local
+from chorus.fingerprint.local import LocalFeatures, LocalMatch
+from chorus.matching import bank
+from chorus.matching.local_index import LocalIndex
+from chorus.matching.models import BankEntry, BankLocalFeatures
+from chorus.matching.signals import LocalSignal
+
+#: The largest ``distance`` of a local match: only ``local.MIN_SHARE`` of the corners agree.
+LOCAL_RADIUS: Final = round(100 * (1 - local.MIN_SHARE))
+#: At most this many local feature sets are looked up in one call (a copy has one to
+#: four; each costs geometric checks, so a batch of them is bounded).
+MAX_LOCAL_QUERIES: Final = 16
+_CHUNK: Final = 50_000
+
+
+def local_distance(match: LocalMatch) -> int:
+    """The ``distance`` recorded for a local match (0..LOCAL_RADIUS, smaller is stronger)."""
+    return min(LOCAL_RADIUS, max(0, round(100 * (1 - match.share))))
+
+
+class LocalEntries:
+    """Active entries' local features, by entry id. Thread-safe: a search waits for a
+    change being applied (the index itself is not safe to read while it changes)."""
+
+    def __init__(self) -> None:
+        self.index = LocalIndex()
+        self._present: set[int] = set()
+        #: Set when the other indexes were loaded from files: read everything on next sync.
+        self.stale = False
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def apply(self, session: Session, entry_ids: list[int]) -> None:
+        """Bring these entries in step with their status (features read only when new)."""
+        rows = session.execute(
+            select(BankLocalFeatures.entry_id, BankEntry.status)
+            .join(BankEntry)
+            .where(BankLocalFeatures.entry_id.in_(entry_ids))
+        ).all()
+        with self._lock:
+            fresh = []
+            for entry_id, status in rows:
+                if status == bank.ACTIVE and entry_id not in self._present:
+                    fresh.append(entry_id)
+                elif status != bank.ACTIVE and entry_id in self._present:
+                    self.index.remove(entry_id)
+                    self._present.discard(entry_id)
+            if fresh:
+                self._add(
+                    session.execute(
+                        select(BankLocalFeatures.entry_id, BankLocalFeatures.features).where(
+                            BankLocalFeatures.entry_id.in_(fresh)
+                        )
+                    )
+                )
+
+    def load(self, session: Session) -> None:
+        """Every active entry's local features, replacing what is held."""
+        rows = session.execute(
+            select(BankLocalFeatures.entry_id, BankLocalFeatures.features)
+            .join(BankEntry)
+            .where(BankEntry.status == bank.ACTIVE)
+            .execution_options(yield_per=_CHUNK)
+        )
+        with self._lock:
+            self.index, self._present = LocalIndex(), set()
+            self._add(rows)
+            self.stale = False
+
+    def _add(self, rows: Iterable[Any]) -> None:
+        for entry_id, packed in rows:
+            try:
+                features = LocalFeatures.from_bytes(bytes(packed))
+            except InvalidSignalError:
+                continue  # validated when banked; a damaged row must not stop every lookup
+            self.index.add(entry_id, features)
+            self._present.add(entry_id)
+
+    def search(self, features: LocalFeatures) -> list[tuple[int, LocalMatch]]:
+        """(entry id, match) of every banked photo one feature set of a copy verifiably
+        shows, strongest first."""
+        with self._lock:
+            return self.index.search([features])
+
+
+def search_queries(
+    entries: LocalEntries, parsed: list[tuple[str, str] | ChorusError]
+) -> dict[int, list[tuple[int, LocalMatch]]]:
+    """Hits of the local queries among ``parsed`` (validated lookups), by position; those
+    beyond :data:`MAX_LOCAL_QUERIES` are replaced by an error in ``parsed``."""
+    out: dict[int, list[tuple[int, LocalMatch]]] = {}
+    positions = [i for i, p in enumerate(parsed) if isinstance(p, tuple) and p[0] == "local"]
+    for n, i in enumerate(positions):
+        value = parsed[i]
+        assert isinstance(value, tuple)
+        if n >= MAX_LOCAL_QUERIES:
+            parsed[i] = InvalidSignalError(
+                f"At most {MAX_LOCAL_QUERIES} local feature sets are looked up at once; "
+                "send the rest in another request."
+            )
+            continue
+        out[i] = entries.search(LocalSignal.parse(value[1]))
+    return out
+
+
+def resolve_entries(session: Session, entry_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """(public id, owner) of each of these entries that is active now."""
+    if not entry_ids:
+        return {}
+    rows = session.execute(
+        select(BankEntry.id, BankEntry.public_id, BankEntry.owner_id).where(
+            BankEntry.id.in_(entry_ids), BankEntry.status == bank.ACTIVE
+        )
+    ).all()
+    return {row[0]: (row[1], row[2]) for row in rows}
