@@ -57,7 +57,8 @@ class PdqResult:
         return dict(zip(DIHEDRAL_NAMES, self.dihedral, strict=True))
 
 
-#: The regions of a copy whose local features are looked up beside the whole image's
+#: The regions of a copy, most specific first, of which the first that is clearly smaller
+#: than the image has its local features looked up beside the whole image's
 #: (:func:`chorus.fingerprint.robust.regions`: the photo inside a screenshot's frame, the
 #: photo without quiet or flat margins).
 LOCAL_QUERY_REGIONS: Final = ("frame", "main", "trim")
@@ -99,7 +100,8 @@ def local_signal(luma: region.Luma, found: dict[str, region.Rect]) -> LocalSigna
     """The local signal of upright luma whose :func:`robust.regions` are ``found``; None
     when neither a banked photo's nor a copy's features can be found in it."""
     rects = [found[name] for name in LOCAL_QUERY_REGIONS if name in found]
-    signal = LocalSignal(local.bank_features(luma), tuple(local.query_features(luma, rects)))
+    codes = local.codes_for(luma, rects)  # one detection for both sides
+    signal = LocalSignal(codes.bank, codes.query)
     return signal if signal.bank is not None or signal.query else None
 
 
