@@ -104,6 +104,8 @@ def markdown(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str
         + " | ".join(
             f"{r.bank_codes / max(1, r.banked):.1f} / "
             f"{r.query_codes / max(1, len(r.distances)):.1f}"
+            if r.thresholds
+            else "none"
             for r in runs
         )
         + " |"
@@ -172,7 +174,9 @@ def _pair_rows(runs: Sequence[MatcherRun]) -> list[str]:
         lowest.append(", ".join(per_low))
     return [
         "| per-pair false-match rate, tail fit | < 1e-7 | " + " | ".join(rates) + " |",
-        "| lowest distance between distinct originals | | " + " | ".join(lowest) + " |",
+        "| closest distinct originals (lowest distance; local: most agreeing corners) | | "
+        + " | ".join(lowest)
+        + " |",
     ]
 
 
