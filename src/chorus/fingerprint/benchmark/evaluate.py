@@ -36,7 +36,7 @@ from PIL import Image, ImageOps
 
 from chorus.fingerprint import local
 from chorus.fingerprint.benchmark import per_photo
-from chorus.fingerprint.benchmark.local_pairs import local_tail_estimate
+from chorus.fingerprint.benchmark.local_pairs import LocalBank, local_tail_estimate
 from chorus.fingerprint.benchmark.matchers import Matcher
 from chorus.fingerprint.benchmark.per_photo import min_distances, seed_for, words
 from chorus.fingerprint.benchmark.signals import Signals
@@ -198,9 +198,10 @@ def run(
         if progress:
             progress("originals", len(originals))
     banks = []
+    shared: dict[tuple[int, ...], LocalBank] = {}
     for m, matcher in enumerate(matchers):
         prints = [matcher.bank(s) for s in originals]
-        banks.append(per_photo.Bank.of(matcher, prints))
+        banks.append(per_photo.Bank.of(matcher, prints, shared))
         r = runs[m]
         r.banked = int(banks[-1].banked.sum())
         r.bank_codes = sum(sum(len(c) for c in p.codes.values()) for p in prints)

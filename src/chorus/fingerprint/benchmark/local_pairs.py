@@ -33,8 +33,9 @@ import numpy.typing as npt
 
 from chorus.fingerprint import local
 
-#: Bank corners compared with a copy's per step (bounds the XOR matrix to a few MB).
-CHUNK: Final = 4096
+#: Bank corners compared with a copy's per step (the XOR block stays in cache; 256 was the
+#: fastest of 256..4096 on the development machine, about twice the speed of 4096).
+CHUNK: Final = 256
 #: Agreeing corners are counted exactly for pairs with at least this many close corners;
 #: below it the count of close corners (an upper bound) stands in.
 FLOOR: Final = 3
@@ -75,10 +76,14 @@ def close_counts(bank: LocalBank, query: local.LocalFeatures) -> npt.NDArray[np.
         return out
     close = np.zeros(len(bank.descriptors), dtype=np.int64)
     q = query.descriptors[None, :]
+    xor = np.empty((CHUNK, len(query)), dtype=np.uint64)
+    bits = np.empty((CHUNK, len(query)), dtype=np.uint8)
     for start in range(0, len(bank.descriptors), CHUNK):
         block = bank.descriptors[start : start + CHUNK, None]
-        near = np.bitwise_count(block ^ q) <= local.RADIUS
-        close[start : start + CHUNK] = near.any(axis=1)
+        n = len(block)
+        np.bitwise_xor(block, q, out=xor[:n])
+        np.bitwise_count(xor[:n], out=bits[:n])
+        close[start : start + n] = bits[:n].min(axis=1) <= local.RADIUS
     out[bank.owners] = np.add.reduceat(close, bank.starts)
     return out
 

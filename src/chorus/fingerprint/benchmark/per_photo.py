@@ -79,13 +79,26 @@ class Bank:
     local: LocalBank | None
 
     @classmethod
-    def of(cls, matcher: Matcher, prints: Sequence[Prints]) -> Bank:
+    def of(
+        cls,
+        matcher: Matcher,
+        prints: Sequence[Prints],
+        shared: dict[tuple[int, ...], LocalBank] | None = None,
+    ) -> Bank:
+        """``shared`` holds the local banks already made in this run: matchers banking the
+        very same local features share one (so their checks are run once per copy)."""
         families = {
             kind: stack([(i, p.codes.get(kind, EMPTY)) for i, p in enumerate(prints)])
             for kind in matcher.thresholds
         }
+        if not matcher.local:
+            return cls(tuple(prints), families, None)
         features = [p.local[0] if p.local else None for p in prints]
-        return cls(tuple(prints), families, LocalBank.of(features) if matcher.local else None)
+        shared = {} if shared is None else shared
+        key = tuple(id(f) for f in features)
+        if key not in shared:
+            shared[key] = LocalBank.of(features)
+        return cls(tuple(prints), families, shared[key])
 
     @property
     def banked(self) -> npt.NDArray[np.bool_]:
@@ -139,11 +152,22 @@ def _upright(path: Path) -> Image.Image:
         return ImageOps.exif_transpose(image).convert("RGB")
 
 
+#: Local checks already run for the photo at hand, by (local bank, query sets): the
+#: matchers sharing a local bank and a copy's feature sets run them once. Each entry
+#: keeps its query sets alive, so that their id cannot be reused while the memo is.
+Memo = dict[tuple[int, int], tuple[object, npt.NDArray[np.bool_], int]]
+
+
 def _against_all(
-    matcher: Matcher, bank: Bank, query: Prints, skip: int, owners: int, with_local: bool = True
+    matcher: Matcher,
+    bank: Bank,
+    query: Prints,
+    skip: int,
+    owners: int,
+    memo: Memo | None = None,
 ) -> tuple[dict[str, npt.NDArray[np.int64]], npt.NDArray[np.bool_], int]:
     """Per family, the minimum distance of ``query`` to every photo, and which photos
-    match (by the local check too when ``with_local``, ``skip`` not checked by it)."""
+    match (by the local check too unless ``memo`` is None; ``skip`` is not checked)."""
     minima: dict[str, npt.NDArray[np.int64]] = {}
     matched = np.zeros(owners, dtype=bool)
     for kind, threshold in matcher.thresholds.items():
@@ -153,8 +177,11 @@ def _against_all(
         minima[kind] = row[0]
         matched |= row[0] <= threshold
     checked = 0
-    if with_local and bank.local is not None and query.local:
-        found, checked = matches(bank.local, query.local, skip=skip)
+    if memo is not None and bank.local is not None and query.local:
+        key = (id(bank.local), id(query.local))
+        if key not in memo:
+            memo[key] = (query.local, *matches(bank.local, query.local, skip=skip))
+        _, found, checked = memo[key]
         matched |= found
     return minima, matched, checked
 
@@ -182,15 +209,23 @@ def compare_photo(task: tuple[int, Path, Signals]) -> list[Row]:
     ctx = _context
     owners = len(ctx.banks[0].prints) if ctx.banks else 0
     rows = [Row() for _ in ctx.matchers]
+    # as Memo, for the original's row: the same check once for matchers sharing it
+    statistics: dict[tuple[int, int], tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], int]]
+    statistics = {}
+    held: list[object] = []
     for m, matcher in enumerate(ctx.matchers):
         bank, row = ctx.banks[m], rows[m]
         original = matcher.query(signals)
         if not len(original):
             continue
-        minima, matched, _ = _against_all(matcher, bank, original, index, owners, False)
+        minima, matched, _ = _against_all(matcher, bank, original, index, owners)
         row.minima = {k: v.astype(np.int16) for k, v in minima.items()}
         if bank.local is not None:
-            agreeing, found, row.checked = pair_statistics(bank.local, original.local, index)
+            key = (id(bank.local), id(original.local))
+            if key not in statistics:
+                statistics[key] = pair_statistics(bank.local, original.local, index)
+                held.append(original.local)  # its id stays its own while the dict lives
+            agreeing, found, row.checked = statistics[key]
             row.agreeing = agreeing.astype(np.int16)
             matched |= found
         row.matched = matched
@@ -201,6 +236,7 @@ def compare_photo(task: tuple[int, Path, Signals]) -> list[Row]:
     for transform in ctx.transforms:
         rng = np.random.default_rng(seed_for(ctx.seed, path.stem, transform.name))
         copy = fingerprint(transform.apply(upright, rng))
+        memo: Memo = {}
         for m, matcher in enumerate(ctx.matchers):
             bank, row = ctx.banks[m], rows[m]
             if not banked[m][index]:
@@ -215,7 +251,7 @@ def compare_photo(task: tuple[int, Path, Signals]) -> list[Row]:
             others[index] = False
             row.copy_pairs += int(others.sum())
             if len(query):
-                _, matched, checked = _against_all(matcher, bank, query, index, owners)
+                _, matched, checked = _against_all(matcher, bank, query, index, owners, memo)
                 row.false_copy_pairs += int((matched & others).sum())
                 row.checked += checked
     return rows
