@@ -39,6 +39,7 @@ from chorus.fingerprint.benchmark import (
     PdqMatcher,
     RobustMatcher,
     csv_rows,
+    false_match_notes,
     markdown,
     originals_only,
     run,
@@ -128,6 +129,8 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     table = markdown(runs, transforms)
     notes = "\n\nTail estimates:\n\n" + "\n".join(f"* {n}" for n in tail_notes(runs))
+    wrong = false_match_notes(runs)
+    notes += "\n\nFalse matches:\n\n" + ("\n".join(f"* {n}" for n in wrong) or "none")
     if args.originals_only or args.before_after:
         what = "false matches among originals" if args.originals_only else "before and after"
         flags = " --originals-only" if args.originals_only else " --before-after"

@@ -47,6 +47,7 @@ __all__ = [
     "RobustMatcher",
     "Transform",
     "csv_rows",
+    "false_match_notes",
     "markdown",
     "originals_only",
     "run",
@@ -178,6 +179,18 @@ def _pair_rows(runs: Sequence[MatcherRun]) -> list[str]:
         + " | ".join(lowest)
         + " |",
     ]
+
+
+def false_match_notes(runs: Sequence[MatcherRun], limit: int = 20) -> list[str]:
+    """Every false match, named (at most ``limit`` per matcher): how it was made, the photo
+    looked up and the photo it was wrongly matched to, so that each can be looked at."""
+    notes = []
+    for r in runs:
+        for kind, looked_up, matched in r.false_pairs[:limit]:
+            notes.append(f"{r.name}: {kind} of {looked_up} matched {matched}")
+        if len(r.false_pairs) > limit:
+            notes.append(f"{r.name}: and {len(r.false_pairs) - limit} more")
+    return notes
 
 
 def tail_notes(runs: Sequence[MatcherRun]) -> list[str]:

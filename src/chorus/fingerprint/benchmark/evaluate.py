@@ -79,6 +79,8 @@ class MatcherRun:
     original_pairs: int = 0
     false_copy_pairs: int = 0
     copy_pairs: int = 0
+    #: every false match, named: (transform or "original", photo looked up, photo matched)
+    false_pairs: list[tuple[str, str, str]] = field(default_factory=list)
     #: family -> minimum distance of every ordered pair of distinct originals
     pair_minima: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict)
     #: the local check's most agreeing corners for every ordered pair of distinct originals
@@ -242,6 +244,7 @@ def _gather(
         for transform, margin in row.margins.items():
             r.distances[(transform, stems[i])] = margin
         r.false_copy_pairs += row.false_copy_pairs
+        r.false_pairs += [(t, stems[i], stems[j]) for t, j in row.false_copies]
         r.copy_pairs += row.copy_pairs
         r.query_codes += row.query_codes
         r.query_corners += row.query_corners
@@ -249,6 +252,9 @@ def _gather(
         r.fingerprinted += row.fingerprinted
         r.local_checked += row.checked
     r.false_original_pairs = int((matched & mask).sum())
+    r.false_pairs = [
+        ("original", stems[i], stems[j]) for i, j in zip(*np.nonzero(matched & mask), strict=True)
+    ] + r.false_pairs
     r.pair_minima = {kind: values[mask] for kind, values in minima.items()}
     if r.local:
         r.pair_agreeing = agreeing[mask]

@@ -117,6 +117,8 @@ class Row:
     #: transform name -> margin of the copy to its own photo (a hit is <= 0)
     margins: dict[str, int] = field(default_factory=dict)
     false_copy_pairs: int = 0
+    #: (transform, photo the copy was wrongly matched to), every one
+    false_copies: list[tuple[str, int]] = field(default_factory=list)
     copy_pairs: int = 0
     query_codes: int = 0
     query_corners: int = 0
@@ -252,7 +254,9 @@ def compare_photo(task: tuple[int, Path, Signals]) -> list[Row]:
             row.copy_pairs += int(others.sum())
             if len(query):
                 _, matched, checked = _against_all(matcher, bank, query, index, owners, memo)
-                row.false_copy_pairs += int((matched & others).sum())
+                wrong = np.flatnonzero(matched & others)
+                row.false_copy_pairs += len(wrong)
+                row.false_copies += [(transform.name, int(i)) for i in wrong]
                 row.checked += checked
     return rows
 
