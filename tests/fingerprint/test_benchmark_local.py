@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chorus.fingerprint import local
@@ -150,9 +150,7 @@ def _noisy(query: local.LocalFeatures, seed: int, rate: float) -> local.LocalFea
     return local.LocalFeatures(query.width, query.height, query.points, noisy)
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=60, deadline=None)
 @given(
     copy=st.integers(0, 1000),
     seed=st.integers(0, 2**16),
