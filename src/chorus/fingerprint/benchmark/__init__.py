@@ -5,7 +5,10 @@ Modelled on thorn-oss/perception's benchmarking module: a named, seeded set of t
 (:mod:`~chorus.fingerprint.benchmark.matchers`) fingerprints the originals as the bank
 would and the copies as a lookup would; :mod:`~chorus.fingerprint.benchmark.evaluate`
 reports the recall per transform family at the matcher's operating threshold, and the false
-matches among all pairs of distinct photos. ``benchmarks/bench_robustness.py`` runs it and
+matches among all pairs of distinct photos. Each image is fingerprinted once for all
+matchers (:mod:`~chorus.fingerprint.benchmark.signals`); the local signal, matched by a
+geometric check rather than a radius, is counted by
+:mod:`~chorus.fingerprint.benchmark.local_pairs`. ``benchmarks/bench_robustness.py`` runs it and
 writes the table to ``benchmarks/RESULTS.md``.
 
 Like the rest of :mod:`chorus.fingerprint` it imports nothing else of Chorus: the
@@ -21,7 +24,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from chorus.fingerprint.benchmark.evaluate import MatcherRun, originals_only, run, tail_estimate
+from chorus.fingerprint.benchmark.local_pairs import local_tail_estimate
 from chorus.fingerprint.benchmark.matchers import (
+    ChorusMatcher,
+    LocalMatcher,
     Matcher,
     PdqDihedralMatcher,
     PdqMatcher,
@@ -32,6 +38,8 @@ from chorus.fingerprint.benchmark.transforms import HARD_FAMILIES, TRANSFORMS, T
 __all__ = [
     "HARD_FAMILIES",
     "TRANSFORMS",
+    "ChorusMatcher",
+    "LocalMatcher",
     "Matcher",
     "MatcherRun",
     "PdqDihedralMatcher",
@@ -39,9 +47,11 @@ __all__ = [
     "RobustMatcher",
     "Transform",
     "csv_rows",
+    "false_match_notes",
     "markdown",
     "originals_only",
     "run",
+    "tail_notes",
     "target_for",
 ]
 
@@ -95,12 +105,31 @@ def markdown(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str
         + " | ".join(
             f"{r.bank_codes / max(1, r.banked):.1f} / "
             f"{r.query_codes / max(1, len(r.distances)):.1f}"
+            if r.thresholds
+            else "none"
             for r in runs
         )
         + " |"
     )
+    if any(r.local for r in runs):
+        lines.append(
+            "| local corners per banked photo / per copy looked up | | "
+            + " | ".join(
+                f"{r.bank_corners / max(1, r.banked):.0f} / "
+                f"{r.query_corners / max(1, len(r.distances)):.0f}"
+                if r.local
+                else ""
+                for r in runs
+            )
+            + " |"
+        )
+        lines.append(
+            "| pairs the local check ran on (passed the exact prefilter) | | "
+            + " | ".join(f"{r.local_checked:,}" if r.local else "" for r in runs)
+            + " |"
+        )
     lines.append(
-        "| fingerprinting, ms per image (one core) | | "
+        "| fingerprinting, ms per image (process CPU) | | "
         + " | ".join(
             f"{1000 * r.fingerprint_s / max(1, r.fingerprinted):.1f}" if r.timed else "same codes"
             for r in runs
@@ -124,23 +153,56 @@ def markdown(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str
 
 def _pair_rows(runs: Sequence[MatcherRun]) -> list[str]:
     """Tail-fit rate (summed over families) and the lowest distinct-pair distance per
-    family (for matchers with several families, one value per family, named)."""
+    family (for matchers with several families, one value per family, named); for the
+    local check, its rate and the most agreeing corners between distinct originals."""
     rates, lowest = [], []
     for r in runs:
         per_rate, per_low = [], []
+        several = len(r.thresholds) + r.local > 1
         for kind, t in r.thresholds.items():
             minima = r.pair_minima.get(kind, np.zeros(0, np.int64))
             value = r.lowest(kind)
-            named = f"{kind} " if len(r.thresholds) > 1 else ""
+            named = f"{kind} " if several else ""
             per_rate.append(f"{named}{tail_estimate(minima, t)[0]:.1e}")
             per_low.append(f"{named}{'n/a' if value is None else value}")
-        detail = f" ({', '.join(per_rate)})" if len(r.thresholds) > 1 else ""
+        if r.local:
+            named = "local " if several else ""
+            most = r.most_agreeing()
+            per_rate.append(f"{named}{local_tail_estimate(r.pair_agreeing)[0]:.1e}")
+            per_low.append(f"{named}{'n/a' if most is None else most} corners (most)")
+        detail = f" ({', '.join(per_rate)})" if several else ""
         rates.append(f"{r.tail():.1e}{detail}")
         lowest.append(", ".join(per_low))
     return [
         "| per-pair false-match rate, tail fit | < 1e-7 | " + " | ".join(rates) + " |",
-        "| lowest distance between distinct originals | | " + " | ".join(lowest) + " |",
+        "| closest distinct originals (lowest distance; local: most agreeing corners) | | "
+        + " | ".join(lowest)
+        + " |",
     ]
+
+
+def false_match_notes(runs: Sequence[MatcherRun], limit: int = 20) -> list[str]:
+    """Every false match, named (at most ``limit`` per matcher): how it was made, the photo
+    looked up and the photo it was wrongly matched to, so that each can be looked at."""
+    notes = []
+    for r in runs:
+        for kind, looked_up, matched in r.false_pairs[:limit]:
+            notes.append(f"{r.name}: {kind} of {looked_up} matched {matched}")
+        if len(r.false_pairs) > limit:
+            notes.append(f"{r.name}: and {len(r.false_pairs) - limit} more")
+    return notes
+
+
+def tail_notes(runs: Sequence[MatcherRun]) -> list[str]:
+    """How each tail estimate was made (the fit's own description), one line each."""
+    notes = []
+    for r in runs:
+        for kind, t in r.thresholds.items():
+            _rate, how = tail_estimate(r.pair_minima.get(kind, np.zeros(0, np.int64)), t)
+            notes.append(f"{r.name}, {kind}: {how}")
+        if r.local:
+            notes.append(f"{r.name}, local: {local_tail_estimate(r.pair_agreeing)[1]}")
+    return notes
 
 
 def csv_rows(runs: Sequence[MatcherRun], transforms: Sequence[Transform]) -> str:

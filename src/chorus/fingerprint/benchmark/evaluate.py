@@ -1,37 +1,60 @@
-"""Running the benchmark: recall per transform, false matches, the distance tail.
+"""Running the benchmark: recall per transform, false matches, the tail of the distances.
 
 * **Recall**: for every banked photo (usable original) and every transform, the copy's
-  query codes against that photo's bank codes, family by family; a hit is a minimum
-  distance within that family's radius. A copy that cannot be fingerprinted counts as a
-  miss. What is kept per copy is the *margin*: the smallest (distance - radius) over the
-  families, so a hit is a margin <= 0.
+  query prints against that photo's bank prints, family by family, and by the local check
+  for matchers that use it; a hit is a minimum distance within a family's radius or a
+  copy the local check accepts. A copy that cannot be fingerprinted counts as a miss. What
+  is kept per copy is the *margin*: the smallest (distance - radius) over the families,
+  and (MIN_INLIERS - agreeing corners) for a local match, so a hit is a margin <= 0.
 * **False matches, originals**: every ordered pair of distinct photos (i, j): photo j's
-  query codes against photo i's bank codes. All pairs, exhaustively.
-* **False matches, copies**: every copy of photo j against every other photo's bank codes
+  query prints against photo i's bank prints. All pairs, exhaustively (the local check
+  behind an exact prefilter: :mod:`~.local_pairs`).
+* **False matches, copies**: every copy of photo j against every other photo's bank prints
   (a screenshot frame or a border must not make two different photos match).
 * **Tail estimate**: the per-pair false-match rate for collections larger than the test
-  set, from a fit to the lower tail of the distinct-pair minimum distances (see
-  :func:`tail_estimate`), per family; the matcher's rate is their sum (a pair matches
-  when any family does, so the sum bounds it from above).
+  set, from the lower tail of the distinct-pair minimum distances per code family
+  (:func:`tail_estimate`) and the upper tail of the local check's agreeing corners
+  (:func:`~.local_pairs.local_tail_estimate`); the matcher's rate is their sum (a pair
+  matches when any family does, so the sum bounds it from above).
+
+Each image is fingerprinted once for every matcher (:mod:`~.signals`), in ``jobs`` worker
+processes when asked (:mod:`~.per_photo`); the results do not depend on ``jobs``.
 """
 
 from __future__ import annotations
 
 import math
-import time
-import zlib
-from collections.abc import Iterable, Sequence
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from chorus.fingerprint.benchmark.matchers import EMPTY, Codes, Families, Matcher
+from chorus.fingerprint import local
+from chorus.fingerprint.benchmark import per_photo
+from chorus.fingerprint.benchmark.local_pairs import LocalBank, local_tail_estimate
+from chorus.fingerprint.benchmark.matchers import Matcher
+from chorus.fingerprint.benchmark.per_photo import min_distances, seed_for, words
+from chorus.fingerprint.benchmark.signals import Signals
 from chorus.fingerprint.benchmark.transforms import Transform
 
-Words = npt.NDArray[np.uint64]
+__all__ = [
+    "MatcherRun",
+    "load_photo",
+    "min_distances",
+    "originals_only",
+    "run",
+    "seed_for",
+    "tail_estimate",
+    "words",
+]
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 @dataclass
@@ -41,27 +64,40 @@ class MatcherRun:
     name: str
     thresholds: dict[str, int]
     timed: bool = True
+    local: bool = False
     banked: int = 0
     bank_codes: int = 0
     query_codes: int = 0
+    bank_corners: int = 0
+    query_corners: int = 0
     fingerprint_s: float = 0.0
     fingerprinted: int = 0
-    #: (transform name, photo stem) -> smallest (distance - radius) over the families to
-    #: the photo's own bank codes (a hit is <= 0)
+    #: (transform name, photo stem) -> smallest margin over the families and the local
+    #: check to the photo's own bank prints (a hit is <= 0)
     distances: dict[tuple[str, str], int] = field(default_factory=dict)
     false_original_pairs: int = 0
     original_pairs: int = 0
     false_copy_pairs: int = 0
     copy_pairs: int = 0
+    #: every false match, named: (transform or "original", photo looked up, photo matched)
+    false_pairs: list[tuple[str, str, str]] = field(default_factory=list)
     #: family -> minimum distance of every ordered pair of distinct originals
     pair_minima: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict)
+    #: the local check's most agreeing corners for every ordered pair of distinct originals
+    pair_agreeing: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: pairs (originals and copies) the exact prefilter handed to the local check
+    local_checked: int = 0
 
     @property
     def label(self) -> str:
-        """The radii, as in the table's header: ``<= 31`` or ``robust <= 40, ...``."""
-        if len(self.thresholds) == 1:
+        """The rule, as in the table's header: ``<= 31``, ``robust <= 40, ...``, with
+        ``local >= 8 corners`` for the local check."""
+        parts = [f"{kind} <= {t}" for kind, t in self.thresholds.items()]
+        if len(parts) == 1 and not self.local:
             return f"<= {next(iter(self.thresholds.values()))}"
-        return ", ".join(f"{kind} <= {t}" for kind, t in self.thresholds.items())
+        if self.local:
+            parts.append(f"local >= {local.MIN_INLIERS} corners")
+        return ", ".join(parts)
 
     def recall(self, transform: str) -> tuple[int, int]:
         values = [d for (t, _p), d in self.distances.items() if t == transform]
@@ -69,15 +105,18 @@ class MatcherRun:
 
     def tail(self) -> float:
         """Per-pair false-match rate from the tail fits, summed over the families."""
-        return sum(tail_estimate(self.pair_minima[k], t)[0] for k, t in self.thresholds.items())
+        rate = sum(tail_estimate(self.pair_minima[k], t)[0] for k, t in self.thresholds.items())
+        if self.local:
+            rate += local_tail_estimate(self.pair_agreeing)[0]
+        return rate
 
     def lowest(self, family: str) -> int | None:
         minima = self.pair_minima.get(family)
         return int(minima.min()) if minima is not None and len(minima) else None
 
-
-def seed_for(seed: int, photo: str, transform: str) -> int:
-    return zlib.crc32(f"{seed}:{photo}:{transform}".encode())
+    def most_agreeing(self) -> int | None:
+        """The most corners the local check found agreeing between distinct originals."""
+        return int(self.pair_agreeing.max()) if len(self.pair_agreeing) else None
 
 
 def load_photo(path: Path) -> tuple[bytes, Image.Image]:
@@ -85,35 +124,6 @@ def load_photo(path: Path) -> tuple[bytes, Image.Image]:
     with Image.open(path) as image:
         upright = ImageOps.exif_transpose(image).convert("RGB")
     return data, upright
-
-
-def words(codes: Codes) -> Words:
-    return np.ascontiguousarray(codes).view(np.uint64).reshape(-1, 4)
-
-
-def min_distances(
-    query: Words,
-    query_owner: npt.NDArray[np.int64],
-    bank: Words,
-    bank_owner: npt.NDArray[np.int64],
-    shape: tuple[int, int],
-) -> npt.NDArray[np.int64]:
-    """Matrix (query owners x bank owners) of the minimum Hamming distance between their
-    codes (257 where an owner has no codes). Owners must be sorted in ``bank_owner``."""
-    out = np.full(shape, 257, dtype=np.int64)
-    cuts = np.flatnonzero(np.diff(bank_owner)) + 1
-    starts = np.concatenate(([0], cuts)).astype(np.intp)
-    columns = bank_owner[starts]
-    step = max(1, 4_000_000 // max(1, len(bank)))
-    for start in range(0, len(query), step):
-        q = query[start : start + step]
-        d = np.zeros((len(q), len(bank)), dtype=np.int64)
-        for w in range(4):
-            d += np.bitwise_count(q[:, w, None] ^ bank[None, :, w])
-        per_bank = np.full((len(q), shape[1]), 257, dtype=np.int64)
-        per_bank[:, columns] = np.minimum.reduceat(d, starts, axis=1)
-        np.minimum.at(out, query_owner[start : start + step], per_bank)
-    return out
 
 
 def tail_estimate(minima: npt.NDArray[np.int64], threshold: int) -> tuple[float, str]:
@@ -154,121 +164,105 @@ def _probit(p: float) -> float:
     return (lo + hi) / 2
 
 
+def _mapped(
+    work: Callable[[A], B],
+    tasks: Iterable[A],
+    jobs: int,
+    context: per_photo.Context | None = None,
+) -> Iterator[B]:
+    """``map(work, tasks)`` in order, in ``jobs`` worker processes when more than one."""
+    if jobs <= 1:
+        per_photo.use(context)
+        try:
+            yield from map(work, tasks)
+        finally:
+            per_photo.use(None)
+        return
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Pool(jobs, initializer=per_photo.use, initargs=(context,)) as pool:
+        yield from pool.imap(work, tasks)
+
+
 def run(
     photos: Sequence[Path],
     transforms: Sequence[Transform],
     matchers: Sequence[Matcher],
     seed: int = 0,
-    progress: Iterable[None] | None = None,
+    jobs: int = 1,
+    progress: Callable[[str, int], None] | None = None,
 ) -> list[MatcherRun]:
-    runs = [MatcherRun(m.name, dict(m.thresholds), m.timed) for m in matchers]
-    bank: list[list[Families]] = [[] for _ in matchers]
-    originals: list[list[Families]] = [[] for _ in matchers]
-    copies: list[list[tuple[int, Families]]] = [[] for _ in matchers]
+    """The whole benchmark (see the module's docstring); ``progress(pass, done)`` after
+    each photo of each pass, when given."""
+    runs = [MatcherRun(m.name, dict(m.thresholds), m.timed, m.local) for m in matchers]
+    originals: list[Signals] = []
+    for signals in _mapped(per_photo.fingerprint_original, photos, jobs):
+        originals.append(signals)
+        if progress:
+            progress("originals", len(originals))
+    banks = []
+    shared: dict[tuple[int, ...], LocalBank] = {}
+    for m, matcher in enumerate(matchers):
+        prints = [matcher.bank(s) for s in originals]
+        banks.append(per_photo.Bank.of(matcher, prints, shared))
+        r = runs[m]
+        r.banked = int(banks[-1].banked.sum())
+        r.bank_codes = sum(sum(len(c) for c in p.codes.values()) for p in prints)
+        r.bank_corners = sum(p.corners for p in prints)
+        r.fingerprint_s = sum(s.cost(matcher.stages) for s in originals)
+        r.fingerprinted = len(originals)
+    context = per_photo.Context(tuple(matchers), tuple(banks), tuple(transforms), seed)
+    tasks = [(i, path, s) for i, (path, s) in enumerate(zip(photos, originals, strict=True))]
+    rows: list[list[per_photo.Row]] = []
+    for result in _mapped(per_photo.compare_photo, tasks, jobs, context):
+        rows.append(result)
+        if progress:
+            progress("copies", len(rows))
     stems = [p.stem for p in photos]
-    for index, path in enumerate(photos):
-        data, upright = load_photo(path)
-        for m, matcher in enumerate(matchers):
-            started = time.process_time()
-            codes = matcher.bank(data)
-            runs[m].fingerprint_s += time.process_time() - started
-            runs[m].fingerprinted += 1
-            bank[m].append(codes)
-            originals[m].append(matcher.query(data))
-        for transform in transforms:
-            rng = np.random.default_rng(seed_for(seed, stems[index], transform.name))
-            copy = transform.apply(upright, rng)
-            for m, matcher in enumerate(matchers):
-                if not _count(bank[m][index]):
-                    continue
-                started = time.process_time()
-                query = matcher.query(copy)
-                runs[m].fingerprint_s += time.process_time() - started
-                runs[m].fingerprinted += 1
-                copies[m].append((index, query))
-                margin = min(
-                    _min_distance(query.get(kind, EMPTY), bank[m][index].get(kind, EMPTY)) - t
-                    for kind, t in matcher.thresholds.items()
-                )
-                runs[m].distances[(transform.name, stems[index])] = margin
-    for m, _matcher in enumerate(matchers):
-        _false_matches(runs[m], bank[m], originals[m], copies[m], len(photos))
+    for m, r in enumerate(runs):
+        _gather(r, banks[m].banked, [photo[m] for photo in rows], stems)
     return runs
 
 
-def originals_only(photos: Sequence[Path], matchers: Sequence[Matcher]) -> list[MatcherRun]:
+def _gather(
+    r: MatcherRun, banked: npt.NDArray[np.bool_], rows: list[per_photo.Row], stems: list[str]
+) -> None:
+    owners = len(rows)
+    queried = np.array([row.matched is not None for row in rows], dtype=bool)
+    mask = queried[:, None] & banked[None, :]
+    np.fill_diagonal(mask, False)
+    r.original_pairs = int(mask.sum())
+    matched = np.zeros((owners, owners), dtype=bool)
+    agreeing = np.zeros((owners, owners), dtype=np.int64)
+    minima = {kind: np.full((owners, owners), 257, dtype=np.int64) for kind in r.thresholds}
+    for i, row in enumerate(rows):
+        if row.matched is not None:
+            matched[i] = row.matched
+        if row.agreeing is not None:
+            agreeing[i] = row.agreeing
+        for kind, values in row.minima.items():
+            minima[kind][i] = values
+        for transform, margin in row.margins.items():
+            r.distances[(transform, stems[i])] = margin
+        r.false_copy_pairs += row.false_copy_pairs
+        r.false_pairs += [(t, stems[i], stems[j]) for t, j in row.false_copies]
+        r.copy_pairs += row.copy_pairs
+        r.query_codes += row.query_codes
+        r.query_corners += row.query_corners
+        r.fingerprint_s += row.fingerprint_s
+        r.fingerprinted += row.fingerprinted
+        r.local_checked += row.checked
+    r.false_original_pairs = int((matched & mask).sum())
+    r.false_pairs = [
+        ("original", stems[i], stems[j]) for i, j in zip(*np.nonzero(matched & mask), strict=True)
+    ] + r.false_pairs
+    r.pair_minima = {kind: values[mask] for kind, values in minima.items()}
+    if r.local:
+        r.pair_agreeing = agreeing[mask]
+
+
+def originals_only(
+    photos: Sequence[Path], matchers: Sequence[Matcher], jobs: int = 1
+) -> list[MatcherRun]:
     """Only the false matches among all ordered pairs of distinct originals (and the
     distance tail), without transforms: cheap enough for every shared photo."""
-    return run(photos, [], matchers)
-
-
-def _count(families: Families) -> int:
-    return sum(len(c) for c in families.values())
-
-
-def _min_distance(query: Codes, bank: Codes) -> int:
-    if not len(query) or not len(bank):
-        return 257
-    d = np.zeros((len(query), len(bank)), dtype=np.int64)
-    q, b = words(query), words(bank)
-    for w in range(4):
-        d += np.bitwise_count(q[:, w, None] ^ b[None, :, w])
-    return int(d.min())
-
-
-def _stack(per_owner: Sequence[tuple[int, Codes]]) -> tuple[Words, npt.NDArray[np.int64]]:
-    owners = [np.full(len(c), i, dtype=np.int64) for i, c in per_owner if len(c)]
-    codes = [c for _i, c in per_owner if len(c)]
-    if not codes:
-        return np.zeros((0, 4), np.uint64), np.zeros(0, np.int64)
-    return words(np.concatenate(codes)), np.concatenate(owners)
-
-
-def _false_matches(
-    result: MatcherRun,
-    bank: list[Families],
-    originals: list[Families],
-    copies: list[tuple[int, Families]],
-    owners: int,
-) -> None:
-    banked = [i for i, c in enumerate(bank) if _count(c)]
-    result.banked = len(banked)
-    result.bank_codes = sum(_count(c) for c in bank)
-    result.query_codes = sum(_count(c) for _i, c in copies)
-    queried = [i for i, c in enumerate(originals) if _count(c)]
-    mask = np.zeros((owners, owners), dtype=bool)
-    mask[np.ix_(queried, banked)] = True
-    np.fill_diagonal(mask, False)
-    result.original_pairs = int(mask.sum())
-    matched = np.zeros((owners, owners), dtype=bool)
-    copy_matched = np.zeros((len(copies), owners), dtype=bool)
-    for kind, threshold in result.thresholds.items():
-        bank_words, bank_owner = _stack([(i, c.get(kind, EMPTY)) for i, c in enumerate(bank)])
-        if not len(bank_words):
-            result.pair_minima[kind] = np.zeros(0, np.int64)
-            continue
-        query_words, query_owner = _stack(
-            [(i, c.get(kind, EMPTY)) for i, c in enumerate(originals)]
-        )
-        matrix = min_distances(query_words, query_owner, bank_words, bank_owner, (owners, owners))
-        result.pair_minima[kind] = matrix[mask]
-        matched |= matrix <= threshold
-        # copies: one row per copy, so owners are copy numbers; compare against bank owners
-        for start in range(0, len(copies), 2000):
-            chunk = copies[start : start + 2000]
-            cw, co = _stack([(k, c.get(kind, EMPTY)) for k, (_i, c) in enumerate(chunk)])
-            if not len(cw):
-                continue
-            mat = min_distances(cw, co, bank_words, bank_owner, (len(chunk), owners))
-            copy_matched[start : start + len(chunk)] |= mat <= threshold
-    result.false_original_pairs = int((matched & mask).sum())
-    copy_false = copy_pairs = 0
-    column = np.zeros(owners, dtype=bool)
-    column[banked] = True
-    for k, (photo, _codes) in enumerate(copies):
-        others = column.copy()
-        others[photo] = False
-        copy_false += int((copy_matched[k] & others).sum())
-        copy_pairs += int(others.sum())
-    result.false_copy_pairs = copy_false
-    result.copy_pairs = copy_pairs
+    return run(photos, [], matchers, jobs=jobs)

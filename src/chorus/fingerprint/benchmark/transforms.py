@@ -34,6 +34,13 @@ class Transform:
     steps: tuple[Step, ...]
     quality: int = REPOST_QUALITY
 
+    def __reduce__(self) -> tuple[Callable[[str], Transform], tuple[str]]:
+        """Sent to a worker process by name (its steps are closures): only the named
+        transforms of :data:`TRANSFORMS` can be."""
+        if _named().get(self.name) is not self:
+            raise TypeError(f"Only the named transforms can be sent to workers ({self.name}).")
+        return _named_transform, (self.name,)
+
     def apply(self, image: Image.Image, rng: Rng) -> bytes:
         out = image
         for step in self.steps:
@@ -287,6 +294,14 @@ TRANSFORMS: Final[tuple[Transform, ...]] = (
 
 #: Families held to the lower recall target (80%) in issue 9; every other family to 95%.
 HARD_FAMILIES: Final = frozenset({"rotate10", "crop70"})
+
+
+def _named() -> dict[str, Transform]:
+    return {t.name: t for t in TRANSFORMS}
+
+
+def _named_transform(name: str) -> Transform:
+    return _named()[name]
 
 
 def by_name(names: list[str] | None = None) -> tuple[Transform, ...]:

@@ -1,0 +1,213 @@
+"""The local signal in the benchmark: every pair checked, fast, and its tail estimated.
+
+Local features (:mod:`chorus.fingerprint.local`) match by a geometric check, not by a
+radius, so the false matches are counted by running :func:`local.best_match` on every pair
+that could pass it. Running it on *every* pair is too slow for the copies (a thousand
+photos give 32 million copy-photo pairs), so an **exact prefilter** comes first:
+
+:func:`local.verify` takes, for each of the banked photo's corners, its nearest corner of
+the copy, keeps the corners whose nearest is within :data:`local.RADIUS` bits, and returns
+no match unless at least :data:`local.MIN_INLIERS` are kept (every later step only removes
+corners). A corner's nearest query corner is within the radius exactly when *some* query
+corner is, so :func:`close_counts` counts, for every banked photo at once, the corners
+with some query corner within the radius (one vectorised XOR and popcount of all bank
+descriptors against the copy's), and :func:`best_match` of a copy's feature sets can only
+accept a photo whose count reaches ``MIN_INLIERS`` for one of the sets. Skipping the
+others drops no pair the check would accept; ``tests/fingerprint/test_benchmark_local.py``
+checks that property against :func:`local.best_match` on random pairs.
+
+For the tail estimate, :func:`agreeing_corners` is the check's own count before its
+thresholds (see :func:`local_tail_estimate`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from chorus.fingerprint import local
+
+#: Bank corners compared with a copy's per step (the XOR block stays in cache; 256 was the
+#: fastest of 256..4096 on the development machine, about twice the speed of 4096).
+CHUNK: Final = 256
+#: Agreeing corners are counted exactly for pairs with at least this many close corners;
+#: below it the count of close corners (an upper bound) stands in.
+FLOOR: Final = 3
+
+
+@dataclass(frozen=True)
+class LocalBank:
+    """The banked photos' local features, stacked for :func:`close_counts`."""
+
+    features: tuple[local.LocalFeatures | None, ...]
+    descriptors: npt.NDArray[np.uint64]
+    #: Start of each banked photo's block in ``descriptors``, and which photo it is.
+    starts: npt.NDArray[np.intp]
+    owners: npt.NDArray[np.intp]
+
+    @classmethod
+    def of(cls, per_owner: Sequence[local.LocalFeatures | None]) -> LocalBank:
+        present = [(i, f) for i, f in enumerate(per_owner) if f is not None and len(f)]
+        sizes = np.array([len(f) for _i, f in present], dtype=np.intp)
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.intp)
+        descriptors = (
+            np.concatenate([f.descriptors for _i, f in present])
+            if present
+            else np.zeros(0, np.uint64)
+        )
+        owners = np.array([i for i, _f in present], dtype=np.intp)
+        return cls(tuple(per_owner), descriptors, starts[: len(present)], owners)
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+
+def close_counts(bank: LocalBank, query: local.LocalFeatures) -> npt.NDArray[np.int64]:
+    """Per photo of ``bank``: how many of its corners have a corner of ``query`` within
+    :data:`local.RADIUS` bits (0 for photos without features)."""
+    out = np.zeros(len(bank), dtype=np.int64)
+    if not len(bank.owners) or not len(query):
+        return out
+    close = np.zeros(len(bank.descriptors), dtype=np.int64)
+    q = query.descriptors[None, :]
+    xor = np.empty((CHUNK, len(query)), dtype=np.uint64)
+    bits = np.empty((CHUNK, len(query)), dtype=np.uint8)
+    for start in range(0, len(bank.descriptors), CHUNK):
+        block = bank.descriptors[start : start + CHUNK, None]
+        n = len(block)
+        np.bitwise_xor(block, q, out=xor[:n])
+        np.bitwise_count(xor[:n], out=bits[:n])
+        close[start : start + n] = bits[:n].min(axis=1) <= local.RADIUS
+    out[bank.owners] = np.add.reduceat(close, bank.starts)
+    return out
+
+
+def most_close(bank: LocalBank, queries: Sequence[local.LocalFeatures]) -> npt.NDArray[np.int64]:
+    """Per photo of ``bank``: the highest :func:`close_counts` over a copy's feature sets."""
+    out = np.zeros(len(bank), dtype=np.int64)
+    for query in queries:
+        np.maximum(out, close_counts(bank, query), out=out)
+    return out
+
+
+def matches(
+    bank: LocalBank, queries: Sequence[local.LocalFeatures], skip: int | None = None
+) -> tuple[npt.NDArray[np.bool_], int]:
+    """Which photos of ``bank`` the copy's feature sets match (:func:`local.best_match`,
+    run only where the exact prefilter allows), but ``skip``; and how many were checked."""
+    found = np.zeros(len(bank), dtype=bool)
+    counts = most_close(bank, queries)
+    if skip is not None:
+        counts[skip] = 0
+    checked = np.flatnonzero(counts >= local.MIN_INLIERS)
+    for owner in checked:
+        features = bank.features[owner]
+        assert features is not None  # a photo without features has a count of 0
+        found[owner] = local.best_match(features, list(queries)) is not None
+    return found, len(checked)
+
+
+def agreeing_corners(bank: local.LocalFeatures, query: local.LocalFeatures) -> int:
+    """How many of ``bank``'s corners the geometric check of :func:`local.verify` finds
+    agreeing with one transform, before its thresholds (``MIN_INLIERS``, ``MIN_SHARE`` and
+    the plausible scales are not applied, so this is never below what it would accept).
+
+    The same steps as :func:`local.verify`, with the same RANSAC seed and parameters: when
+    ``verify`` accepts, this equals its ``inliers`` (a test holds the two together)."""
+    if not len(bank) or not len(query):
+        return 0
+    d = local.distances(bank, query)
+    nearest = d.argmin(axis=1)
+    close = d[np.arange(len(bank)), nearest] <= local.RADIUS
+    if int(close.sum()) < 2:
+        return int(close.sum())
+    src = bank.points[close, :2].astype(np.float32)
+    dst = query.points[nearest[close], :2].astype(np.float32)
+    cv2.setRNGSeed(0x5EED)
+    model, mask = cv2.estimateAffinePartial2D(
+        src,
+        dst,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=local.REPROJECTION * max(query.width, query.height),
+        maxIters=300,
+        confidence=0.99,
+    )
+    if model is None or mask is None:
+        return 0
+    scale = float(np.hypot(model[0, 0], model[1, 0]))
+    angle = float(np.degrees(np.arctan2(model[1, 0], model[0, 0])))
+    b, q = bank.points[close], query.points[nearest[close]]
+    turn = (q[:, 3] - b[:, 3] - angle + 540.0) % 360.0 - 180.0
+    ratio = q[:, 2] / np.maximum(b[:, 2], 1e-3) / max(scale, 1e-9)
+    agree = (
+        mask.ravel().astype(bool)
+        & (np.abs(turn) < local.ANGLE_TOLERANCE)
+        & (ratio > 1 / local.SIZE_TOLERANCE)
+        & (ratio < local.SIZE_TOLERANCE)
+    )
+    return len(set(nearest[close][agree].tolist()))
+
+
+def pair_statistics(
+    bank: LocalBank, queries: Sequence[local.LocalFeatures], skip: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], int]:
+    """For one original's feature sets against every other banked photo: the most agreeing
+    corners per photo (exact from :data:`FLOOR` close corners up, the close count below
+    it), which photos :func:`local.best_match` accepts, and how many pairs it ran on."""
+    per_set = [close_counts(bank, q) for q in queries]
+    close = np.max(per_set, axis=0) if per_set else np.zeros(len(bank), np.int64)
+    close[skip] = 0
+    agreeing = close.copy()
+    found = np.zeros(len(bank), dtype=bool)
+    checked = 0
+    for owner in np.flatnonzero(close >= FLOOR):
+        features = bank.features[owner]
+        assert features is not None
+        agreeing[owner] = max(
+            agreeing_corners(features, q)
+            for q, counts in zip(queries, per_set, strict=True)
+            if counts[owner] >= 1
+        )
+        if close[owner] >= local.MIN_INLIERS:
+            checked += 1
+            found[owner] = local.best_match(features, list(queries)) is not None
+    return agreeing, found, checked
+
+
+def local_tail_estimate(
+    agreeing: npt.NDArray[np.int64], need: int = local.MIN_INLIERS
+) -> tuple[float, str]:
+    """Per-pair probability that two distinct photos reach ``need`` agreeing corners.
+
+    ``agreeing`` holds, for every ordered pair of distinct originals, the most corners the
+    geometric check finds agreeing on one transform (:func:`agreeing_corners`, best over
+    the query's feature sets). Its survival function S(k) = share of pairs with at least k
+    is exact for k >= :data:`FLOOR`. When some pair reaches ``need``, the estimate is that
+    observed share. Otherwise log S(k) is fitted by least squares with a straight line over
+    every k >= FLOOR that at least 5 pairs reach (a geometric tail), and extrapolated to
+    ``need``. Each further agreeing corner between unrelated photos is rarer than the last
+    (the chance that a random corner falls within the tolerances of a fitted transform
+    does not grow with k), so a geometric tail over-states the rate: an upper estimate.
+    It also ignores the check's share rule and plausible scales, which only reject more.
+    Too few pairs above FLOOR (fewer than two fit points) gives NaN and says so.
+    """
+    n = len(agreeing)
+    if n < 100:
+        return math.nan, "too few pairs"
+    top = int(agreeing.max())
+    reached = int((agreeing >= need).sum())
+    if reached:
+        return reached / n, f"observed: {reached} of {n} pairs reach {need} (max {top})"
+    ks = [k for k in range(FLOOR, top + 1) if int((agreeing >= k).sum()) >= 5]
+    if len(ks) < 2:
+        return math.nan, f"too few pairs with {FLOOR}+ agreeing corners to fit (max {top})"
+    logs = [math.log(int((agreeing >= k).sum()) / n) for k in ks]
+    slope, intercept = np.polyfit(np.array(ks, float), np.array(logs), 1)
+    rate = math.exp(min(0.0, slope * need + intercept))
+    return rate, f"geometric fit of S(k), k = {ks[0]}..{ks[-1]}, of {n} pairs (max {top})"
