@@ -62,9 +62,23 @@ def test_round_trip_keeps_what_matching_needs(upright: list[tuple[bytes, Image.I
     back = local.LocalFeatures.from_text(f.to_text())
     assert (back.width, back.height) == (f.width, f.height)
     assert np.array_equal(back.descriptors, f.descriptors)
-    assert np.allclose(back.points[:, :3], f.points[:, :3], atol=1 / 64)
-    assert np.allclose(back.points[:, 3], f.points[:, 3] % 360, atol=0.01)
-    assert len(f.to_bytes()) == 10 + 16 * len(f)  # 16 bytes a corner, stated in the docs
+    assert np.allclose(back.points, f.points, atol=1 / 64)
+    assert f.points.shape[1] == 3  # x, y, size: no angle is kept
+    assert len(f.to_bytes()) == 10 + 14 * len(f)  # 14 bytes a corner, stated in the docs
+
+
+def test_version_1_features_are_read_without_their_angles(
+    upright: list[tuple[bytes, Image.Image]],
+) -> None:
+    f = local.bank_features(_luma(upright[0][0]))
+    assert f is not None
+    old = np.zeros(len(f), dtype=local._POINT_V1)
+    old["x"], old["y"] = np.round(f.points[:, 0] * 64), np.round(f.points[:, 1] * 64)
+    old["size"], old["angle"], old["d"] = np.round(f.points[:, 2] * 64), 9000, f.descriptors
+    data = local._HEADER.pack(b"CLF1", f.width, f.height, len(f)) + old.tobytes()
+    back = local.LocalFeatures.from_bytes(data)
+    assert np.array_equal(back.descriptors, f.descriptors)
+    assert np.allclose(back.points, f.points, atol=1 / 64)
 
 
 @pytest.mark.parametrize(
@@ -74,9 +88,9 @@ def test_round_trip_keeps_what_matching_needs(upright: list[tuple[bytes, Image.I
         "not base64!",
         base64.b64encode(b"CLF1").decode(),  # header cut short
         base64.b64encode(b"XXXX" + b"\x00" * 6).decode(),  # not ours
-        base64.b64encode(b"CLF1\x90\x01\x2c\x01\x05\x00" + b"\x00" * 16).decode(),  # truncated
-        base64.b64encode(b"CLF1\x00\x00\x2c\x01\x00\x00").decode(),  # zero width
-        base64.b64encode(b"CLF1\x90\x01\x2c\x01\xff\xff").decode(),  # too many corners
+        base64.b64encode(b"CLF2\x90\x01\x2c\x01\x05\x00" + b"\x00" * 14).decode(),  # truncated
+        base64.b64encode(b"CLF2\x00\x00\x2c\x01\x00\x00").decode(),  # zero width
+        base64.b64encode(b"CLF2\x90\x01\x2c\x01\xff\xff").decode(),  # too many corners
         "A" * 20_000,  # huge
     ],
 )

@@ -140,7 +140,7 @@ def test_local_features_are_stored_once_per_entry_and_never_sent_to_partners(
         rows = session.scalars(select(BankLocalFeatures)).all()
         assert len(rows) == 1 and rows[0].entry.public_id == entry
         assert (
-            len(rows[0].features) == len(local.LocalFeatures.from_bytes(rows[0].features)) * 16 + 10
+            len(rows[0].features) == len(local.LocalFeatures.from_bytes(rows[0].features)) * 14 + 10
         )
         assert bank.stats(session)["active_signals"]["local"] == 1  # type: ignore[index]
         page = exchange.feed(session, None)

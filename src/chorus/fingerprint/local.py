@@ -4,13 +4,14 @@ The global codes (PDQ, :mod:`chorus.fingerprint.robust`) hash a whole frame, so 
 whose window sits away from the centre is a different frame to them. This signal follows
 the picture instead of the frame: up to :data:`BANK_POINTS` corners of the photo (OpenCV's
 ORB: oriented FAST corners with rotated BRIEF descriptors, over an 8-level scale pyramid),
-spread over the frame, each kept as its position, size, angle and the first
-:data:`BITS` of its binary descriptor (ORB orders its 256 intensity tests so the first
+spread over the frame, each kept as its position, size and the first :data:`BITS` of
+its binary descriptor (not its angle: see "Privacy of the local signal" in
+``docs/robust-matching.md``) (ORB orders its 256 intensity tests so the first
 ones carry the most). A copy found later gives up to :data:`QUERY_POINTS` corners of its
 own, and it matches a banked photo when at least :data:`MIN_INLIERS` of the photo's
 corners find a descriptor within :data:`RADIUS` bits whose positions agree on one
-similarity transform (scale, rotation, shift; fitted by RANSAC), whose sizes and angles
-agree with that transform too, and when those corners are at least :data:`MIN_SHARE` of
+similarity transform (scale, rotation, shift; fitted by RANSAC), whose sizes agree
+with that transform too, and when those corners are at least :data:`MIN_SHARE` of
 the photo's corners that the transform puts inside the copy and spread over at least
 :data:`MIN_COVER` of the grid cells of the photo that the copy shows. The last two rules
 are what keep two different photos taken in the same place apart (two jackets on the same
@@ -18,7 +19,7 @@ hanger against the same wall, in the shared photos): the wall and the hanger agr
 rest does not.
 
 Nothing here keeps pixels. What leaves this module is :class:`LocalFeatures`: per corner
-four small numbers and 64 bits (16 bytes), at most 64 corners (1 KiB) per banked photo.
+three small numbers and 64 bits (14 bytes), at most 64 corners (1 KiB) per banked photo.
 ``docs/robust-matching.md`` explains why a recognisable picture cannot be rebuilt from it.
 """
 
@@ -36,7 +37,8 @@ import numpy.typing as npt
 from chorus.errors import InvalidSignalError
 
 #: Bumped whenever the features for the same image, or their encoding, would change.
-VERSION: Final = 1
+#: 2: the corners' angles are no longer kept (they helped rebuild the photo, not match it).
+VERSION: Final = 2
 #: Corners kept for a banked photo, and found in a copy.
 BANK_POINTS: Final = 64
 QUERY_POINTS: Final = 400
@@ -57,9 +59,8 @@ SIDE: Final = 400
 GRID: Final = 4
 #: A transform is plausible between these scales (copy size / photo size).
 MIN_SCALE, MAX_SCALE = 0.15, 6.0
-#: Corners agree with the transform when their angle is within this many degrees and
-#: their size ratio within this factor of its scale.
-ANGLE_TOLERANCE: Final = 15.0
+#: Corners agree with the transform when their size ratio is within this factor of its
+#: scale.
 SIZE_TOLERANCE: Final = 1.55
 #: RANSAC's reprojection tolerance, as a share of the copy's longer side.
 REPROJECTION: Final = 0.015
@@ -68,8 +69,11 @@ REPROJECTION: Final = 0.015
 MAX_POINTS: Final = 512
 
 _HEADER = struct.Struct("<4sHHH")
-_MAGIC = b"CLF1"
-_POINT = np.dtype([("x", "<u2"), ("y", "<u2"), ("size", "<u2"), ("angle", "<u2"), ("d", "<u8")])
+_MAGIC = b"CLF2"
+_POINT = np.dtype([("x", "<u2"), ("y", "<u2"), ("size", "<u2"), ("d", "<u8")])
+#: Version 1 kept each corner's angle too; it is read and the angle dropped.
+_MAGIC_V1 = b"CLF1"
+_POINT_V1 = np.dtype([("x", "<u2"), ("y", "<u2"), ("size", "<u2"), ("angle", "<u2"), ("d", "<u8")])
 #: Positions and sizes are stored in 1/64 px (SIDE is at most 1023 px at that step).
 _STEP: Final = 64.0
 
@@ -80,7 +84,7 @@ Luma = npt.NDArray[np.float64]
 class LocalFeatures:
     """Corners of one image, in the pixels of its luma reduced to :data:`SIDE`.
 
-    ``points`` is float32 (n, 4): x, y, size, angle (degrees); ``descriptors`` is uint64
+    ``points`` is float32 (n, 3): x, y, size; ``descriptors`` is uint64
     (n,): the first :data:`BITS` bits of each corner's descriptor."""
 
     width: int
@@ -96,7 +100,6 @@ class LocalFeatures:
         packed["x"] = np.round(self.points[:, 0] * _STEP)
         packed["y"] = np.round(self.points[:, 1] * _STEP)
         packed["size"] = np.round(np.minimum(self.points[:, 2], 1023) * _STEP)
-        packed["angle"] = np.round((self.points[:, 3] % 360) * 100) % 36000
         packed["d"] = self.descriptors
         return _HEADER.pack(_MAGIC, self.width, self.height, len(self)) + packed.tobytes()
 
@@ -109,27 +112,19 @@ class LocalFeatures:
         if len(data) < _HEADER.size:
             raise InvalidSignalError("These local features are too short to be real.")
         magic, width, height, n = _HEADER.unpack_from(data)
-        if magic != _MAGIC:
+        if magic not in (_MAGIC, _MAGIC_V1):
             raise InvalidSignalError("These local features are not in Chorus's format.")
+        layout = _POINT if magic == _MAGIC else _POINT_V1
         if not (0 < width <= 1024 and 0 < height <= 1024) or n > MAX_POINTS:
             raise InvalidSignalError("These local features have impossible sizes or counts.")
-        if len(data) != _HEADER.size + n * _POINT.itemsize:
+        if len(data) != _HEADER.size + n * layout.itemsize:
             raise InvalidSignalError("These local features are truncated or padded.")
-        packed = np.frombuffer(data, dtype=_POINT, offset=_HEADER.size, count=n)
+        packed = np.frombuffer(data, dtype=layout, offset=_HEADER.size, count=n)
         points = np.stack(
-            [
-                packed["x"] / _STEP,
-                packed["y"] / _STEP,
-                packed["size"] / _STEP,
-                packed["angle"] / 100.0,
-            ],
-            axis=1,
+            [packed["x"] / _STEP, packed["y"] / _STEP, packed["size"] / _STEP], axis=1
         ).astype(np.float32)
         if n and (
-            points[:, 0].max() > width
-            or points[:, 1].max() > height
-            or points[:, 3].max() >= 360
-            or points[:, 2].min() <= 0
+            points[:, 0].max() > width or points[:, 1].max() > height or points[:, 2].min() <= 0
         ):
             raise InvalidSignalError("These local features have corners outside the image.")
         return cls(width, height, points, packed["d"].astype(np.uint64))
@@ -198,7 +193,7 @@ Corners = tuple[npt.NDArray[np.float64], npt.NDArray[np.uint8], tuple[int, int]]
 
 def detect(gray: np.ndarray) -> Corners | None:
     """Every corner ORB finds in uint8 luma (at most :data:`SIDE` on its longer side):
-    (x, y, size, angle, response) rows, their descriptors, and the image's (height, width).
+    (x, y, size, response) rows, their descriptors, and the image's (height, width).
     None when the image is too small or too plain to give :data:`MIN_INLIERS` corners."""
     h, w = gray.shape
     if min(h, w) < 32:
@@ -206,9 +201,7 @@ def detect(gray: np.ndarray) -> Corners | None:
     keypoints, descriptors = _orb().detectAndCompute(gray, None)
     if descriptors is None or len(keypoints) < MIN_INLIERS:
         return None
-    geo = np.array(
-        [(k.pt[0], k.pt[1], k.size, k.angle, k.response) for k in keypoints], dtype=np.float64
-    )
+    geo = np.array([(k.pt[0], k.pt[1], k.size, k.response) for k in keypoints], dtype=np.float64)
     return geo, np.asarray(descriptors, dtype=np.uint8), (int(h), int(w))
 
 
@@ -218,7 +211,7 @@ def select(corners: Corners, limit: int, spread: bool) -> LocalFeatures:
     every cell, then the second of every cell, ...), so that a crop anywhere keeps its
     share of them."""
     geo, descriptors, (h, w) = corners
-    order = np.argsort(-geo[:, 4], kind="stable")
+    order = np.argsort(-geo[:, 3], kind="stable")
     if spread:
         cell = (
             np.minimum(geo[:, 1] * GRID // h, GRID - 1) * GRID
@@ -229,10 +222,10 @@ def select(corners: Corners, limit: int, spread: bool) -> LocalFeatures:
         cells = in_order[grouped]
         rank = np.empty(len(geo), dtype=np.int64)
         rank[order[grouped]] = np.arange(len(geo)) - np.searchsorted(cells, cells)
-        order = np.lexsort((-geo[:, 4], rank))
+        order = np.lexsort((-geo[:, 3], rank))
     keep = order[:limit]
     words = np.ascontiguousarray(descriptors[keep]).view(np.uint64)[:, 0].copy()
-    points = geo[keep, :4].astype(np.float32)
+    points = geo[keep, :3].astype(np.float32)
     points[:, 0] = np.clip(points[:, 0], 0, w)
     points[:, 1] = np.clip(points[:, 1], 0, h)
     return LocalFeatures(w, h, points, words)
@@ -327,14 +320,8 @@ def verify(bank: LocalFeatures, query: LocalFeatures) -> LocalMatch | None:
     if not MIN_SCALE < scale < MAX_SCALE:
         return None
     b, q = bank.points[close], query.points[nearest[close]]
-    turn = (q[:, 3] - b[:, 3] - angle + 540.0) % 360.0 - 180.0
     ratio = q[:, 2] / np.maximum(b[:, 2], 1e-3) / scale
-    agree = (
-        mask.ravel().astype(bool)
-        & (np.abs(turn) < ANGLE_TOLERANCE)
-        & (ratio > 1 / SIZE_TOLERANCE)
-        & (ratio < SIZE_TOLERANCE)
-    )
+    agree = mask.ravel().astype(bool) & (ratio > 1 / SIZE_TOLERANCE) & (ratio < SIZE_TOLERANCE)
     inliers = len(set(nearest[close][agree].tolist()))
     if inliers < MIN_INLIERS:
         return None

@@ -16,7 +16,7 @@ of those share a key in one of the tables, so a true match gathers votes well ab
 minimum. Keys shared by more than :data:`MAX_BUCKET` corners (textures common to many
 photos) are skipped: they vote for everything and tell nothing.
 
-Layout: corners in flat arrays (descriptor, position, size, angle: 24 bytes a corner);
+Layout: corners in flat arrays (descriptor, position, size: 20 bytes a corner);
 each table in compressed rows (a 2^KEY_BITS offset array and one int32 photo slot per
 corner). Photos added after the last :meth:`build` sit in a small overflow table until
 the next build; removed photos are dropped from the answers at once and from the arrays
@@ -76,7 +76,7 @@ class LocalIndex:
         self._count = np.zeros(0, dtype=np.int64)
         self._size = np.zeros((0, 2), dtype=np.int64)
         self._desc = np.zeros(0, dtype=np.uint64)
-        self._points = np.zeros((0, 4), dtype=np.float32)
+        self._points = np.zeros((0, 3), dtype=np.float32)
         self._offsets: list[npt.NDArray[np.int64]] = []
         self._owners: list[npt.NDArray[np.int32]] = []
         self._built = 0  # slots covered by the compressed tables
@@ -152,7 +152,7 @@ class LocalIndex:
         self._count = np.asarray(counts, dtype=np.int64)
         self._start = (np.cumsum(self._count) - self._count).astype(np.int64)
         self._size = np.asarray(sizes, dtype=np.int64).reshape(-1, 2)
-        no_desc, no_points = np.zeros(0, np.uint64), np.zeros((0, 4), np.float32)
+        no_desc, no_points = np.zeros(0, np.uint64), np.zeros((0, 3), np.float32)
         self._desc = no_desc if descriptors is None else descriptors.astype(np.uint64, copy=False)
         self._points = no_points if points is None else points.astype(np.float32, copy=False)
         self._key_of = list(keys)

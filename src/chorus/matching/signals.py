@@ -115,7 +115,7 @@ class LocalSignal(SignalType):
         "cgF7y3BIADdAIcAHfz/mK6mc/VxISQ==",
     )
     #: Base64 text of the largest feature set accepted (``local.MAX_POINTS`` corners).
-    max_length: ClassVar[int] = 4 * -(-(8 + 16 * local.MAX_POINTS) // 3)
+    max_length: ClassVar[int] = 4 * -(-(10 + 16 * local.MAX_POINTS) // 3)  # version 1 too
 
     @classmethod
     def normalize(cls, value: str) -> str:

@@ -141,13 +141,10 @@ def agreeing_corners(bank: local.LocalFeatures, query: local.LocalFeatures) -> i
     if model is None or mask is None:
         return 0
     scale = float(np.hypot(model[0, 0], model[1, 0]))
-    angle = float(np.degrees(np.arctan2(model[1, 0], model[0, 0])))
     b, q = bank.points[close], query.points[nearest[close]]
-    turn = (q[:, 3] - b[:, 3] - angle + 540.0) % 360.0 - 180.0
     ratio = q[:, 2] / np.maximum(b[:, 2], 1e-3) / max(scale, 1e-9)
     agree = (
         mask.ravel().astype(bool)
-        & (np.abs(turn) < local.ANGLE_TOLERANCE)
         & (ratio > 1 / local.SIZE_TOLERANCE)
         & (ratio < local.SIZE_TOLERANCE)
     )

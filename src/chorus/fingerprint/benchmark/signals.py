@@ -89,7 +89,8 @@ def fingerprint(data: bytes) -> Signals:
 
     def features() -> tuple[local.LocalFeatures | None, tuple[local.LocalFeatures, ...]]:
         rects = [found[name] for name in LOCAL_REGIONS if name in found]
-        return local.bank_features(luma), tuple(local.query_features(luma, rects))
+        both = local.codes_for(luma, rects)  # one detection, as in fingerprint_bytes
+        return both.bank, both.query
 
     robust_codes = _timed(seconds, "robust", codes)
     bank_local, query_local = _timed(seconds, "local", features)
