@@ -18,9 +18,10 @@ What the tests hold:
 * the privacy requirement: no rebuilt image passes correlation 0.65 (about 40% of the
   thumbnail's variance), and the local features add at most 0.1 over the robust codes
   alone. **The features as stored today (64 corners, 64 bits, exact angles) do not meet
-  it** (the combined attack averages about 0.6 and reaches about 0.8 on the shared
-  photos), so that test is marked ``xfail(strict=True)``: it documents the gap, and it
-  will fail loudly, asking for the marker to go, once what is stored is reduced enough.
+  it** (on the first 20 shared photos the combined attack averages 0.70 and reaches
+  0.85, against 0.41 and 0.59 from the robust codes alone), so that test is marked
+  ``xfail(strict=True)``: it documents the gap, and it will fail loudly, asking for the
+  marker to go, once what is stored is reduced enough.
 """
 
 from __future__ import annotations
@@ -120,16 +121,19 @@ def _rebuild_local(record: Stored, features: local.LocalFeatures) -> float:
 def test_the_attack_is_not_a_straw_man(stored: list[Stored]) -> None:
     rng = np.random.default_rng(9)
     true, forged = [], []
-    for record in stored:
+    for record in stored[:3]:
         true.append(_rebuild_local(record, record.features))
         f = record.features
         points = f.points.copy()
         points[:, 3] = rng.uniform(0, 360, len(f))
         noise = rng.integers(0, 2**63, len(f), dtype=np.uint64)
         forged.append(_rebuild_local(record, local.LocalFeatures(f.width, f.height, points, noise)))
-    # the stored bits and angles carry the picture, not the corner positions alone
+    # the stored bits and angles carry the picture, not the corner positions alone: with
+    # the same corners but noise for bits and angles the attack finds nothing (unrelated
+    # photos of this set correlate by chance, about 0.37 either way, so the mean is used)
     assert np.mean(true) > 0.3
-    assert np.mean(np.abs(forged)) < 0.25
+    assert np.mean(forged) < 0.15
+    assert np.mean(true) - np.mean(forged) > 0.3
 
 
 @pytest.mark.slow
