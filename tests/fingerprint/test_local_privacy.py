@@ -19,7 +19,8 @@ What the tests hold:
   thumbnail's variance), and the local features add at most 0.1 over the robust codes
   alone. **The features as stored today (64 corners, 64 bits, exact angles) do not meet
   it** (on the first 20 shared photos the combined attack averages 0.70 and reaches
-  0.85, against 0.41 and 0.59 from the robust codes alone), so that test is marked
+  0.85, against 0.41 and 0.59 from the robust codes alone; over a 64x64 grid it does
+  better still, too slow for this test), so that test is marked
   ``xfail(strict=True)``: it documents the gap, and it will fail loudly, asking for the
   marker to go, once what is stored is reduced enough.
 """
