@@ -299,6 +299,13 @@ def test_saved_file_is_chorus_hash_format_and_imports(
     assert page.evaluate("() => window.ChorusRegister.records().map(r => r.pdq)") == [
         r["pdq"] for r in cli
     ]
+    # The robust and local signals `chorus hash` made travel on with the import, bank side
+    # only (the lookup side is not banked, and would make a send four times larger).
+    imported = page.evaluate("() => window.ChorusRegister.records()")
+    for record, cli_record in zip(imported, cli, strict=True):
+        assert record["robust"]["bank"] == cli_record["robust"]["bank"]
+        assert record["local"]["bank"] == cli_record["local"]["bank"]
+        assert "query" not in record["robust"] and "query" not in record["local"]
 
 
 def chromium_rss(root_pid: int) -> int:

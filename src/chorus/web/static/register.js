@@ -255,6 +255,23 @@
     );
   }
 
+  /** A record's robust bank codes ([variant, 64-hex] pairs), or null when absent or not
+   * in the shape `chorus hash` writes (the server checks every code again). */
+  function bankedRobust(value) {
+    if (!value || typeof value !== 'object' || !Array.isArray(value.bank)) return null;
+    const ok = value.bank.length <= 64 && value.bank.every(
+      (c) => Array.isArray(c) && c.length === 2 && typeof c[0] === 'string' && c[0].length <= 16 &&
+        typeof c[1] === 'string' && HEX64.test(c[1]));
+    return ok ? { version: value.version, bank: value.bank } : null;
+  }
+
+  /** A record's local bank features (base64 text), or null (the server checks them). */
+  function bankedLocal(value) {
+    if (!value || typeof value !== 'object' || typeof value.bank !== 'string') return null;
+    const ok = value.bank.length <= 12000 && /^[A-Za-z0-9+/]+={0,2}$/.test(value.bank);
+    return ok ? { version: value.version, bank: value.bank } : null;
+  }
+
   async function importFile(file) {
     const status = $('import-status');
     let parsed;
@@ -284,6 +301,13 @@
         dihedral: r.dihedral,
         method: r.method || 'unknown',
       };
+      // `chorus hash` also makes the robust and local signals (they find cropped,
+      // bordered and screenshotted copies). Only what is banked travels on: the codes and
+      // features kept for the photo, not those made for looking it up.
+      const robust = bankedRobust(r.robust);
+      if (robust) record.robust = robust;
+      const local = bankedLocal(r.local);
+      if (local) record.local = local;
       const item = { id: nextId++, name: record.path, state: record.usable ? 'loaded' : 'plain', record };
       items.push(item);
       render(item);

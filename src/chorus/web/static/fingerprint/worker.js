@@ -89,6 +89,10 @@ async function fingerprintFile(file, name, decoder) {
     usable: pdq.usable,
     dihedral: pdq.dihedral,
     method: 'browser',
+    // The robust and local signals (crops, borders, screenshots) are not made in the
+    // browser yet: `chorus hash` makes them. Null here, as in a record of a plain image.
+    robust: null,
+    local: null,
   };
 }
 
