@@ -7,7 +7,7 @@ not saved with the PDQ indexes: an index loaded from files reads them from the d
 on its first sync (:meth:`LocalEntries.load`).
 
 A match by the local signal has no bit distance. It carries ``inliers`` (how many of the
-photo's corners agree with the copy on one position, size and angle), and its
+photo's corners agree with the copy on one placement: where, how large, how turned), and its
 ``distance`` is the share (in %) of the photo's corners expected inside the copy that did
 *not* agree, so that "smaller is stronger" holds as for the other types, up to
 :data:`LOCAL_RADIUS`.

@@ -102,7 +102,7 @@ class RobustHalfSignal(RobustSignal):
 class LocalSignal(SignalType):
     """Chorus's local signal (:mod:`chorus.fingerprint.local`): a photo's corners with
     short descriptors, as the base64 text of a `chorus hash` record's ``local`` field. A
-    copy matches a banked photo when enough corners agree on one position, size and angle
+    copy matches a banked photo when enough corners agree on one placement of the photo
     (a geometric check, not a distance), so it is looked up through its own index, never
     by equality. Server-only: the exchange feed never sends it to partners."""
 

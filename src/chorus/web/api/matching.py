@@ -38,7 +38,7 @@ class SignalIn(BaseModel):
         "within 36 bits, against half-frame codes only). "
         "`local`: one of the `local.query` feature sets of a `chorus hash` record (base64, "
         f"at most {LocalSignal.max_length:,} characters; Chorus's local signal: corners "
-        "that must agree on one position, size and angle, so off-centre crops are found; "
+        "that must agree on one placement of the photo, so off-centre crops are found; "
         f"at most {MAX_LOCAL_QUERIES} per request).",
     )
     value: str = Field(
