@@ -4,12 +4,11 @@ Used by ``test_local_privacy.py`` (and to measure the numbers in
 ``docs/robust-matching.md``, "Privacy of the local signal"). The attacker knows the scheme
 exactly and holds everything the server stores for one photo:
 
-* its **local features** (:mod:`chorus.fingerprint.local`): per corner x, y, size, angle
-  and the first 64 bits of its ORB descriptor. Bit k says whether the photo, smoothed by
-  ORB's 7x7 Gaussian (sigma 2) at the corner's pyramid level, is darker at point
-  ``p1[k]`` than at point ``p2[k]`` of a 31x31 patch turned by the corner's angle and
-  scaled by its level. The angle itself is the direction of the patch's intensity
-  centroid (where it is brighter), which is a constraint of its own.
+* its **local features** (:mod:`chorus.fingerprint.local`, version 2): per corner x, y,
+  size and the first 64 bits of its ORB descriptor, **not its angle**. Bit k says whether
+  the photo, smoothed by ORB's 7x7 Gaussian (sigma 2) at the corner's pyramid level, is
+  darker at point ``p1[k]`` than at point ``p2[k]`` of a 31x31 patch scaled by the level
+  and turned by the corner's angle, which the attacker must now guess.
 * its **robust codes** (:mod:`chorus.fingerprint.robust`): signs of low-frequency DCT
   coefficients of nested windows.
 
@@ -18,13 +17,18 @@ from the installed ``cv2`` by probing its descriptor with random patches, as an 
 with only the library would (the 64 recovered pairs equal the first 64 of
 ``bit_pattern_31_`` in OpenCV's ``orb.cpp``).
 
-Everything the attacker knows becomes rows of one system over an unknown ``grid`` x
-``grid`` image of the frame (piecewise constant cells): each descriptor bit and the angle's
-"brighter this way" is a hinge (squared, with a margin) on a linear function of the cells,
-the angle's sideways moment is zero, the robust codes are least-squares targets as in
+The angles are searched (:func:`search_angles`): against a first picture (the robust
+codes' rebuild), each corner is tried at 36 angles and keeps the one whose predicted bits
+agree best with the stored ones. With the angles guessed, each stored bit becomes a hinge
+(squared, with a margin) on a linear function of an unknown ``grid`` x ``grid`` image of
+the frame (piecewise constant cells), the robust codes are least-squares targets as in
 ``test_robust_privacy.py``, and a smoothness prior fills the rest. The solve is iterated
 over the violated hinges (active set), so the result satisfies as many stored
-comparisons as it can.
+comparisons as it can; then the angles are searched again against it (:func:`attack`).
+
+:func:`true_angles` recomputes ORB's own angles with ``cv2`` on the true image: only the
+controls use it (is the model of ORB faithful, does the search find the angles), never
+the attack.
 """
 
 from __future__ import annotations
@@ -43,7 +47,10 @@ Array = npt.NDArray[np.float64]
 #: radius of the disc its orientation is measured over.
 PATCH = 31.0
 BLUR_SIGMA = 2.0
-ANGLE_RADIUS = 15.0
+#: The attacker's angle search: this many angles per corner (10 degrees apart), and this
+#: many rounds of search-then-rebuild (a third round gained nothing on the shared photos).
+ANGLE_STEPS = 36
+ATTACK_ROUNDS = 2
 
 
 @functools.cache
@@ -115,13 +122,14 @@ def _unit(rows: Array) -> Array:
     return out
 
 
-def sample_points(features: local.LocalFeatures) -> tuple[Array, Array, Array]:
-    """Where each stored bit compares the photo: (n, 64, 2) points p1 and p2 in working
-    pixels, and (n,) the smoothing sigma there (ORB's blur, at the corner's level)."""
+def sample_points(features: local.LocalFeatures, angles: Array) -> tuple[Array, Array, Array]:
+    """Where each stored bit compares the photo, for corners turned by ``angles`` (n,
+    degrees): (n, 64, 2) points p1 and p2 in working pixels, and (n,) the smoothing sigma
+    there (ORB's blur, at the corner's level)."""
     pairs = orb_test_pairs().astype(np.float64)
-    x, y, size, angle = (features.points[:, i].astype(np.float64) for i in range(4))
+    x, y, size = (features.points[:, i].astype(np.float64) for i in range(3))
     scale = size / PATCH
-    a, b = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+    a, b = np.cos(np.radians(angles)), np.sin(np.radians(angles))
     out = []
     for px, py in ((pairs[:, 0], pairs[:, 1]), (pairs[:, 2], pairs[:, 3])):
         gx = x[:, None] + scale[:, None] * (px[None, :] * a[:, None] - py[None, :] * b[:, None])
@@ -130,10 +138,21 @@ def sample_points(features: local.LocalFeatures) -> tuple[Array, Array, Array]:
     return out[0], out[1], BLUR_SIGMA * scale
 
 
-def predicted_bits(gray: npt.NDArray[np.uint8], features: local.LocalFeatures) -> Array:
-    """The bits the attacker's model of ORB predicts from the true working image (to check
-    the model is faithful): (n, 64) booleans."""
-    p1, p2, sigma = sample_points(features)
+def stored_bits(features: local.LocalFeatures) -> npt.NDArray[np.bool_]:
+    """The stored descriptor bits, (n, 64) booleans (bit k of corner i at [i, k])."""
+    words = features.descriptors.astype("<u8").view(np.uint8).reshape(len(features), 8)
+    out: npt.NDArray[np.bool_] = np.unpackbits(words, axis=1, bitorder="little")[
+        :, : local.BITS
+    ].astype(bool)
+    return out
+
+
+def predicted_bits(
+    gray: npt.NDArray[np.uint8], features: local.LocalFeatures, angles: Array
+) -> Array:
+    """The bits the attacker's model of ORB predicts from a working-size image, for the
+    stored corners turned by ``angles``: (n, 64) booleans."""
+    p1, p2, sigma = sample_points(features, angles)
     image = gray.astype(np.float32)
     out = np.zeros(p1.shape[:2], dtype=bool)
     for s in np.unique(sigma):
@@ -153,12 +172,58 @@ def predicted_bits(gray: npt.NDArray[np.uint8], features: local.LocalFeatures) -
     return out
 
 
-def local_system(features: local.LocalFeatures, grid: int) -> LocalSystem:
-    """Everything ``features`` says about the photo, as rows over a grid x grid image."""
+def true_angles(gray: npt.NDArray[np.uint8], features: local.LocalFeatures) -> Array:
+    """The angles ORB gave the stored corners, recomputed with ``cv2`` on the true working
+    image. Only the model check uses this: the attacker never has the image, and the bank
+    no longer keeps the angles."""
+    keypoints = local._orb().detect(gray, None)
+    found = np.array([(k.pt[0], k.pt[1], k.size, k.angle) for k in keypoints])
+    gap = np.abs(features.points[:, None, :3] - found[None, :, :3]).max(axis=2)
+    nearest = gap.argmin(axis=1)
+    # positions and sizes are stored to 1/64 px: each stored corner is one of ORB's
+    assert gap[np.arange(len(features)), nearest].max() < 0.05, "not the stored corners"
+    out: Array = found[nearest, 3]
+    return out
+
+
+def search_angles(
+    picture: Array, features: local.LocalFeatures, steps: int = ANGLE_STEPS
+) -> tuple[Array, Array]:
+    """The attacker's guess at the angles that are not stored: for each corner, of
+    ``steps`` angles, the one whose predicted bits on ``picture`` (any size, stretched
+    to the working frame) agree best with the stored bits. Returns the angles and the
+    share of bits each agrees on."""
+    image = cv2.resize(
+        picture.astype(np.float32),
+        (features.width, features.height),
+        interpolation=cv2.INTER_LINEAR,
+    )
+    image = (image - image.min()) / (np.ptp(image) + 1e-9) * 255
+    gray = np.rint(image).astype(np.uint8)
+    truth = stored_bits(features)
+    best = np.full(len(features), -1.0)
+    pick = np.zeros(len(features))
+    for angle in np.arange(steps) * (360.0 / steps):
+        turned = np.full(len(features), angle)
+        agree = (predicted_bits(gray, features, turned) == truth).mean(axis=1)
+        better = agree > best
+        best[better], pick[better] = agree[better], angle
+    return pick, best
+
+
+def angle_error(a: Array, b: Array) -> Array:
+    """|a - b| in degrees, around the circle."""
+    out: Array = np.abs((a - b + 180) % 360 - 180)
+    return out
+
+
+def local_system(features: local.LocalFeatures, grid: int, angles: Array) -> LocalSystem:
+    """Everything the stored bits say about the photo, for corners turned by ``angles``,
+    as hinge rows over a grid x grid image. (Version 1 also kept each angle, the direction
+    of the patch's intensity centroid, which gave rows of its own; version 2 does not, and
+    a searched angle is only the attacker's guess, so it only places the bits.)"""
     w, h = float(features.width), float(features.height)
-    cw, ch = w / grid, h / grid
-    p1, p2, sigma = sample_points(features)
-    n = len(features)
+    p1, p2, sigma = sample_points(features, angles)
     sig = np.repeat(sigma, p1.shape[1])
 
     def sample(p: Array) -> Array:
@@ -168,32 +233,39 @@ def local_system(features: local.LocalFeatures, grid: int) -> LocalSystem:
         rows: Array = (wy[:, :, None] * wx[:, None, :]).reshape(len(flat), -1)
         return rows
 
-    bits = np.unpackbits(
-        features.descriptors.astype("<u8").view(np.uint8).reshape(n, 8), axis=1, bitorder="little"
-    )[:, : local.BITS].reshape(-1)
+    bits = stored_bits(features).reshape(-1)
     # bit 1: darker at p1 than at p2, so (p2 - p1) @ u > 0
     compare = (sample(p2) - sample(p1)) * np.where(bits, 1.0, -1.0)[:, None]
+    return LocalSystem(hinge=_unit(compare), zero=np.zeros((0, grid * grid)))
 
-    # the angle: ORB's intensity centroid over a disc of radius 15 (at the corner's level)
-    # points that way: the moment along it is positive, across it zero
-    along, across = [], []
-    for x, y, size, angle in features.points.astype(np.float64):
-        radius = ANGLE_RADIUS * size / PATCH
-        step = min(cw, ch, radius) / 4
-        u = np.arange(-radius, radius + step / 2, step)
-        dx, dy = (m.ravel() for m in np.meshgrid(u, u))
-        inside = (dx * dx + dy * dy <= radius * radius) & (x + dx >= 0) & (x + dx < w)
-        inside &= (y + dy >= 0) & (y + dy < h)
-        dx, dy = dx[inside], dy[inside]
-        cell = (np.floor((y + dy) / ch) * grid + np.floor((x + dx) / cw)).astype(np.int64)
-        mx = np.bincount(cell, weights=dx, minlength=grid * grid)
-        my = np.bincount(cell, weights=dy, minlength=grid * grid)
-        a, b = np.cos(np.radians(angle)), np.sin(np.radians(angle))
-        along.append(a * mx + b * my)
-        across.append(-b * mx + a * my)
-    return LocalSystem(
-        hinge=_unit(np.concatenate([compare, np.array(along)])), zero=_unit(np.array(across))
-    )
+
+def attack(
+    features: local.LocalFeatures,
+    grid: int,
+    codes: tuple[Array, Array] | None = None,
+    *,
+    weight: float = 0.1,
+    rounds: int = ATTACK_ROUNDS,
+    seed: int = 3,
+    start: Array | None = None,
+) -> tuple[Array, Array]:
+    """The strongest attack we have on version 2 (no angles stored): start from the
+    robust codes' picture (``start``, when the caller has it already; without codes, from
+    the bits placed at random angles), search every corner's angle against the current
+    picture, rebuild with the bits at those angles, and again. Returns the image and the
+    last angles searched."""
+    if start is not None:
+        picture = start
+    elif codes is not None:
+        picture = rebuild(grid, codes)
+    else:
+        guess = np.random.default_rng(seed).uniform(0, 360, len(features))
+        picture = rebuild(grid, None, local_system(features, grid, guess), weight=weight)
+    angles = np.zeros(len(features))
+    for _ in range(rounds):
+        angles, _agree = search_angles(picture, features)
+        picture = rebuild(grid, codes, local_system(features, grid, angles), weight=weight)
+    return picture, angles
 
 
 def _box(lo: float, hi: float, n_in: int, n_out: int = robust.GRID) -> Array:
