@@ -132,9 +132,12 @@ class LocalFeatures:
     @classmethod
     def from_text(cls, text: str) -> LocalFeatures:
         if not isinstance(text, str) or len(text) > 4 * (
-            _HEADER.size + MAX_POINTS * _POINT.itemsize
+            _HEADER.size + MAX_POINTS * _POINT_V1.itemsize
         ):
-            raise InvalidSignalError("Local features are given as base64 text of at most 11 KB.")
+            raise InvalidSignalError(
+                f"Local features are given as base64 text of at most "
+                f"{4 * (_HEADER.size + MAX_POINTS * _POINT_V1.itemsize):,} characters."
+            )
         try:
             data = base64.b64decode(text.encode("ascii"), validate=True)
         except (ValueError, UnicodeEncodeError) as exc:
@@ -291,16 +294,33 @@ def distances(bank: LocalFeatures, query: LocalFeatures) -> npt.NDArray[np.int64
     return out
 
 
-def verify(bank: LocalFeatures, query: LocalFeatures) -> LocalMatch | None:
-    """The geometric check: does ``query`` show (part of) the photo ``bank`` was made of?
-    Returns the match when it passes :data:`MIN_INLIERS` and :data:`MIN_SHARE`."""
-    if len(bank) < MIN_INLIERS or len(query) < MIN_INLIERS:
-        return None
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    """One fitted transform: each bank corner's nearest copy corner, which are close, the
+    transform (2x3), and which close pairs agree with it."""
+
+    nearest: npt.NDArray[np.intp]
+    close: npt.NDArray[np.bool_]
+    model: npt.NDArray[np.float64]
+    agree: npt.NDArray[np.bool_]
+
+    @property
+    def inliers(self) -> int:
+        return len(set(self.nearest[self.close][self.agree].tolist()))
+
+    @property
+    def scale(self) -> float:
+        return float(np.hypot(self.model[0, 0], self.model[1, 0]))
+
+
+def _fit(bank: LocalFeatures, query: LocalFeatures, floor: int) -> _Fit | int:
+    """The geometric check's fit before its thresholds; when fewer than ``floor`` corners
+    are close (or no transform fits), how many were close (0 without a transform)."""
     d = distances(bank, query)
     nearest = d.argmin(axis=1)
     close = d[np.arange(len(bank)), nearest] <= RADIUS
-    if int(close.sum()) < MIN_INLIERS:
-        return None
+    if int(close.sum()) < floor:
+        return int(close.sum())
     src = bank.points[close, :2].astype(np.float32)
     dst = query.points[nearest[close], :2].astype(np.float32)
     # RANSAC draws samples from OpenCV's global generator: seeded, so a check is repeatable
@@ -314,15 +334,37 @@ def verify(bank: LocalFeatures, query: LocalFeatures) -> LocalMatch | None:
         confidence=0.99,
     )
     if model is None or mask is None:
-        return None
+        return 0
     scale = float(np.hypot(model[0, 0], model[1, 0]))
+    b, q = bank.points[close], query.points[nearest[close]]
+    ratio = q[:, 2] / np.maximum(b[:, 2], 1e-3) / max(scale, 1e-9)
+    agree = mask.ravel().astype(bool) & (ratio > 1 / SIZE_TOLERANCE) & (ratio < SIZE_TOLERANCE)
+    return _Fit(nearest, close, np.asarray(model, dtype=np.float64), agree)
+
+
+def agreeing_corners(bank: LocalFeatures, query: LocalFeatures) -> int:
+    """How many of ``bank``'s corners agree with one fitted transform, before the check's
+    thresholds (for estimating how close different photos come; equals ``inliers`` of
+    :func:`verify` whenever it accepts)."""
+    if not len(bank) or not len(query):
+        return 0
+    fit = _fit(bank, query, floor=2)
+    return fit if isinstance(fit, int) else fit.inliers
+
+
+def verify(bank: LocalFeatures, query: LocalFeatures) -> LocalMatch | None:
+    """The geometric check: does ``query`` show (part of) the photo ``bank`` was made of?
+    Returns the match when it passes every rule (see the module's docstring)."""
+    if len(bank) < MIN_INLIERS or len(query) < MIN_INLIERS:
+        return None
+    fit = _fit(bank, query, floor=MIN_INLIERS)
+    if isinstance(fit, int):
+        return None
+    model, close, agree, scale = fit.model, fit.close, fit.agree, fit.scale
     angle = float(np.degrees(np.arctan2(model[1, 0], model[0, 0])))
     if not MIN_SCALE < scale < MAX_SCALE:
         return None
-    b, q = bank.points[close], query.points[nearest[close]]
-    ratio = q[:, 2] / np.maximum(b[:, 2], 1e-3) / scale
-    agree = mask.ravel().astype(bool) & (ratio > 1 / SIZE_TOLERANCE) & (ratio < SIZE_TOLERANCE)
-    inliers = len(set(nearest[close][agree].tolist()))
+    inliers = fit.inliers
     if inliers < MIN_INLIERS:
         return None
     moved = bank.points[:, :2] @ model[:, :2].T + model[:, 2]

@@ -42,6 +42,9 @@ MAX_BUCKET: Final = 4096
 #: From this many corners on, each table keeps an offset per key (16 MiB a table) rather
 #: than its sorted keys (4 bytes a corner), which is smaller for a large bank.
 DENSE_FROM: Final = 1 << 22
+#: (photo, copy corner) pairs are counted as photo * _PAIR + corner: room for every corner
+#: of the most feature sets a lookup may bring (16 sets of at most 512 corners each).
+_PAIR: Final = 1 << 16
 #: The overflow table is merged into the arrays when it holds this many photos.
 REBUILD_AFTER: Final = 20_000
 
@@ -209,11 +212,11 @@ class LocalIndex:
                     first = np.repeat(lo - np.cumsum(sizes) + sizes, sizes)
                     where = first + np.arange(total, dtype=np.int64)
                     owners = self._owners[t][where].astype(np.int64)
-                    hits.append(owners * 4096 + np.repeat(corner % 4096, sizes))
+                    hits.append(owners * _PAIR + np.repeat(corner, sizes))
             if self._pending:
                 table = self._overflow[t]
                 extra = [
-                    slot * 4096 + c % 4096
+                    slot * _PAIR + c
                     for c, k in enumerate(keys[:, t].tolist())
                     for slot in table.get(k, ())
                 ]
@@ -222,7 +225,7 @@ class LocalIndex:
         if not hits:
             return []
         pairs = np.unique(np.concatenate(hits))  # one vote per (copy corner, photo) ...
-        owners, votes = np.unique(pairs // 4096, return_counts=True)
+        owners, votes = np.unique(pairs // _PAIR, return_counts=True)
         # ... but a corner found in several tables counts once: that is what np.unique did
         keep = votes >= MIN_VOTES
         owners, votes = owners[keep], votes[keep]

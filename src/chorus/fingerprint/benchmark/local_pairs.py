@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -114,41 +113,10 @@ def matches(
 
 
 def agreeing_corners(bank: local.LocalFeatures, query: local.LocalFeatures) -> int:
-    """How many of ``bank``'s corners the geometric check of :func:`local.verify` finds
-    agreeing with one transform, before its thresholds (``MIN_INLIERS``, ``MIN_SHARE`` and
-    the plausible scales are not applied, so this is never below what it would accept).
-
-    The same steps as :func:`local.verify`, with the same RANSAC seed and parameters: when
-    ``verify`` accepts, this equals its ``inliers`` (a test holds the two together)."""
-    if not len(bank) or not len(query):
-        return 0
-    d = local.distances(bank, query)
-    nearest = d.argmin(axis=1)
-    close = d[np.arange(len(bank)), nearest] <= local.RADIUS
-    if int(close.sum()) < 2:
-        return int(close.sum())
-    src = bank.points[close, :2].astype(np.float32)
-    dst = query.points[nearest[close], :2].astype(np.float32)
-    cv2.setRNGSeed(0x5EED)
-    model, mask = cv2.estimateAffinePartial2D(
-        src,
-        dst,
-        method=cv2.RANSAC,
-        ransacReprojThreshold=local.REPROJECTION * max(query.width, query.height),
-        maxIters=300,
-        confidence=0.99,
-    )
-    if model is None or mask is None:
-        return 0
-    scale = float(np.hypot(model[0, 0], model[1, 0]))
-    b, q = bank.points[close], query.points[nearest[close]]
-    ratio = q[:, 2] / np.maximum(b[:, 2], 1e-3) / max(scale, 1e-9)
-    agree = (
-        mask.ravel().astype(bool)
-        & (ratio > 1 / local.SIZE_TOLERANCE)
-        & (ratio < local.SIZE_TOLERANCE)
-    )
-    return len(set(nearest[close][agree].tolist()))
+    """How many of ``bank``'s corners the geometric check finds agreeing with one
+    transform, before its thresholds: :func:`chorus.fingerprint.local.agreeing_corners`
+    (the check's own fit, so it equals ``verify``'s ``inliers`` whenever that accepts)."""
+    return local.agreeing_corners(bank, query)
 
 
 def pair_statistics(
