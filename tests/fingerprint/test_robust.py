@@ -95,6 +95,35 @@ def test_a_border_is_trimmed_to_the_photo(upright: list[tuple[bytes, Image.Image
     assert abs(bottom - (20 + h)) <= 2 and abs(right - (30 + w)) <= 2
 
 
+def test_trimming_measures_from_the_edges_as_if_every_line_were_measured(
+    upright: list[tuple[bytes, Image.Image]],
+) -> None:
+    """trim_uniform stops at the first busy line from each edge; the rectangle is the one
+    that measuring every line's spread gives (uneven borders, flat images, thin strips)."""
+
+    def every_line(luma: np.ndarray) -> tuple[int, int, int, int]:
+        ends = []
+        for lines in (luma, luma.T):
+            busy = np.flatnonzero(region._spread(lines) >= region.FLAT_SPREAD)
+            ends += [(0, len(lines))] if not len(busy) else [(busy[0], busy[-1] + 1)]
+        (top, bottom), (left, right) = ends
+        return region._guarded((int(top), int(bottom), int(left), int(right)), luma.shape)
+
+    rng = np.random.default_rng(5)
+    cases = [np.full((40, 50), 30.0), rng.random((7, 9)) * 255, rng.random((100, 3)) * 255]
+    for data, _image in upright:
+        luma = robust.luma_for_hashing(data)
+        h, w = luma.shape
+        framed = luma.copy()
+        framed[: h // 5] = 0
+        framed[h - 3 :] = 255
+        framed[:, : w // 7] = 17
+        framed[:, w - 19 :] = 40
+        cases += [luma, framed]
+    for luma in cases:
+        assert region.trim_uniform(luma) == every_line(luma)
+
+
 def test_the_photo_in_a_screenshot_is_found(upright: list[tuple[bytes, Image.Image]]) -> None:
     (step,) = by_name(["screenshot"])
     for k, (_data, image) in enumerate(upright[:3]):
