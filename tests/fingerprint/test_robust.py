@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 from chorus.fingerprint import fingerprint_bytes, region, robust
 from chorus.fingerprint.benchmark.evaluate import load_photo
@@ -122,6 +122,51 @@ def test_trimming_measures_from_the_edges_as_if_every_line_were_measured(
         cases += [luma, framed]
     for luma in cases:
         assert region.trim_uniform(luma) == every_line(luma)
+
+
+def _on_blurred_copy(image: Image.Image, extra: float, wide: bool) -> tuple[bytes, robust.Box]:
+    """The benchmark's blurred fill with its padding chosen (``extra`` of one side, across
+    the width when ``wide``), saved as a JPEG, and where the photo sits in it (a share of
+    each side: top, bottom, left, right)."""
+    w, h = image.size
+    cw, ch = (round(w * (1 + extra)), h) if wide else (w, round(h * (1 + extra)))
+    scale = max(cw / w, ch / h)
+    backdrop = image.resize((round(w * scale) + 1, round(h * scale) + 1))
+    backdrop = backdrop.crop((0, 0, cw, ch)).filter(ImageFilter.GaussianBlur(radius=12))
+    x, y = (cw - w) // 2, (ch - h) // 2
+    backdrop.paste(image, (x, y))
+    return encode(backdrop), (y / ch, (y + h) / ch, x / cw, (x + w) / cw)
+
+
+def test_the_photo_on_a_blurred_copy_of_itself_is_found(
+    upright: list[tuple[bytes, Image.Image]],
+) -> None:
+    """The seams of a blurred fill are found on either axis, also when the seam is faint
+    (the photo's edge is like the blur beside it) or when the backdrop's outermost lines
+    are flat enough for trim_uniform to cut them on one side only."""
+    found = 0
+    cases = [
+        (image, extra, wide)
+        for _d, image in upright
+        for extra in (0.1, 0.18)
+        for wide in (True, False)
+    ]
+    for image, extra, wide in cases:
+        data, share = _on_blurred_copy(image, extra, wide)
+        luma = robust.luma_for_hashing(data)
+        h, w = luma.shape
+        true = (share[0] * h, share[1] * h, share[2] * w, share[3] * w)
+        trimmed = region.trim_uniform(luma)
+        # what trim_uniform cut off is cut on the banked photo too
+        expected = (
+            max(true[0], trimmed[0]),
+            min(true[1], trimmed[1]),
+            max(true[2], trimmed[2]),
+            min(true[3], trimmed[3]),
+        )
+        main = region.trim_quiet(luma, trimmed)
+        found += max(abs(a - b) for a, b in zip(main, expected, strict=True)) <= 2
+    assert found >= len(cases) - 1, f"{found} of {len(cases)}"
 
 
 def test_the_photo_in_a_screenshot_is_found(upright: list[tuple[bytes, Image.Image]]) -> None:
