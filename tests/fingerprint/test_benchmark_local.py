@@ -27,6 +27,7 @@ from chorus.fingerprint.benchmark.evaluate import load_photo
 from chorus.fingerprint.benchmark.local_pairs import (
     LocalBank,
     agreeing_corners,
+    capture_tail_estimate,
     local_tail_estimate,
     matches,
     most_close,
@@ -169,7 +170,8 @@ def test_the_prefilter_never_drops_a_pair_the_check_accepts(
     sets = [_noisy(q, seed + k, rate) for k, q in enumerate(queries[copy % len(queries)])]
     bank = LocalBank.of(banks)
     counts = most_close(bank, sets)
-    found, _checked = matches(bank, sets)
+    found, _checked, captures = matches(bank, sets)
+    assert sum(1 for c in captures if c < local.MAX_CAPTURE) == int(found.sum())
     for owner, features_of in enumerate(banks):
         assert features_of is not None
         accepted = local.best_match(features_of, sets)
@@ -224,3 +226,23 @@ def test_the_local_tail_estimate_reports_what_it_cannot_fit() -> None:
     observed[:2] = 9
     rate, how = local_tail_estimate(observed)
     assert rate == 2 / 1000 and how.startswith("observed")
+
+
+def test_the_capture_tail_multiplies_the_geometric_rate_by_the_normal_tail() -> None:
+    # 50 pairs of 10 million passed the geometric rules, scores 20 +- 1.5: the bound of
+    # 16.5 is 2.33 sd below, a normal tail of about 1%, so about 5e-8 per pair
+    rng = np.random.default_rng(7)
+    scores = (20 + 1.5 * rng.standard_normal(50)).clip(local.MAX_CAPTURE + 0.01).tolist()
+    rate, how = capture_tail_estimate(scores, 10_000_000)
+    assert 5e-9 < rate < 5e-7, how
+    assert "50 of 10000000 pairs pass the geometric rules" in how and "z = " in how
+
+
+def test_the_capture_tail_counts_what_passed_and_bounds_what_it_cannot_fit() -> None:
+    rate, how = capture_tail_estimate([local.MAX_CAPTURE - 1, 30.0], 1000)
+    assert rate == 1 / 1000 and how.startswith("observed")
+    rate, how = capture_tail_estimate([30.0] * 4, 1_000_000)
+    assert rate == 4 / 1_000_000 and "bounded" in how
+    rate, how = capture_tail_estimate([], 1_000_000)
+    assert rate == 3 / 1_000_000
+    assert np.isnan(capture_tail_estimate([], 0)[0])

@@ -366,6 +366,13 @@ def agreeing_corners(bank: LocalFeatures, query: LocalFeatures) -> int:
 def verify(bank: LocalFeatures, query: LocalFeatures) -> LocalMatch | None:
     """The geometric check: does ``query`` show (part of) the photo ``bank`` was made of?
     Returns the match when it passes every rule (see the module's docstring)."""
+    found = geometric_match(bank, query)
+    return found if found is not None and found.capture < MAX_CAPTURE else None
+
+
+def geometric_match(bank: LocalFeatures, query: LocalFeatures) -> LocalMatch | None:
+    """:func:`verify` but for the capture rule: the match when every other rule passes,
+    with its :func:`capture_score` (for measuring how near different photos come)."""
     if len(bank) < MIN_INLIERS or len(query) < MIN_INLIERS:
         return None
     fit = _fit(bank, query, floor=MIN_INLIERS)
@@ -394,8 +401,6 @@ def verify(bank: LocalFeatures, query: LocalFeatures) -> LocalMatch | None:
     if cover < MIN_COVER:
         return None
     capture = capture_score(bank, query, fit)
-    if capture >= MAX_CAPTURE:
-        return None
     return LocalMatch(
         inliers=inliers,
         share=min(1.0, share),
@@ -509,6 +514,13 @@ def _coverage(
     agreeing[np.flatnonzero(close)[agree]] = True
     held = set(cells[shown].tolist())
     return len(set(cells[agreeing].tolist()) & held) / max(1, len(held))
+
+
+def lowest_capture(bank: LocalFeatures, queries: list[LocalFeatures]) -> float | None:
+    """The lowest :func:`capture_score` of a copy's feature sets that pass every other rule
+    (None when none does): the copy matches exactly when it is below :data:`MAX_CAPTURE`."""
+    found = [m.capture for q in queries if (m := geometric_match(bank, q)) is not None]
+    return min(found) if found else None
 
 
 def best_match(bank: LocalFeatures, queries: list[LocalFeatures]) -> LocalMatch | None:

@@ -168,7 +168,7 @@ def _pair_rows(runs: Sequence[MatcherRun]) -> list[str]:
         if r.local:
             named = "local " if several else ""
             most = r.most_agreeing()
-            per_rate.append(f"{named}{local_tail_estimate(r.pair_agreeing)[0]:.1e}")
+            per_rate.append(f"{named}{r.local_tail()[0]:.1e}")
             per_low.append(f"{named}{'n/a' if most is None else most} corners (most)")
         detail = f" ({', '.join(per_rate)})" if several else ""
         rates.append(f"{r.tail():.1e}{detail}")
@@ -201,7 +201,12 @@ def tail_notes(runs: Sequence[MatcherRun]) -> list[str]:
             _rate, how = tail_estimate(r.pair_minima.get(kind, np.zeros(0, np.int64)), t)
             notes.append(f"{r.name}, {kind}: {how}")
         if r.local:
-            notes.append(f"{r.name}, local: {local_tail_estimate(r.pair_agreeing)[1]}")
+            notes.append(f"{r.name}, local: {r.local_tail()[1]}")
+            agreeing = local_tail_estimate(r.pair_agreeing)
+            notes.append(
+                f"{r.name}, local, agreeing corners alone (originals; the geometric rules "
+                f"and the capture rule not applied): {agreeing[0]:.1e}, {agreeing[1]}"
+            )
     return notes
 
 

@@ -13,9 +13,10 @@
   (a screenshot frame or a border must not make two different photos match).
 * **Tail estimate**: the per-pair false-match rate for collections larger than the test
   set, from the lower tail of the distinct-pair minimum distances per code family
-  (:func:`tail_estimate`) and the upper tail of the local check's agreeing corners
-  (:func:`~.local_pairs.local_tail_estimate`); the matcher's rate is their sum (a pair
-  matches when any family does, so the sum bounds it from above).
+  (:func:`tail_estimate`) and, for the local check, the rate of distinct pairs passing
+  its geometric rules times the normal tail of their capture scores below the capture
+  rule's bound (:func:`~.local_pairs.capture_tail_estimate`); the matcher's rate is their
+  sum (a pair matches when any family does, so the sum bounds it from above).
 
 Each image is fingerprinted once for every matcher (:mod:`~.signals`), in ``jobs`` worker
 processes when asked (:mod:`~.per_photo`); the results do not depend on ``jobs``.
@@ -36,7 +37,7 @@ from PIL import Image, ImageOps
 
 from chorus.fingerprint import local
 from chorus.fingerprint.benchmark import per_photo
-from chorus.fingerprint.benchmark.local_pairs import LocalBank, local_tail_estimate
+from chorus.fingerprint.benchmark.local_pairs import LocalBank, capture_tail_estimate
 from chorus.fingerprint.benchmark.matchers import Matcher
 from chorus.fingerprint.benchmark.per_photo import min_distances, seed_for, words
 from chorus.fingerprint.benchmark.signals import Signals
@@ -87,6 +88,14 @@ class MatcherRun:
     pair_agreeing: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     #: pairs (originals and copies) the exact prefilter handed to the local check
     local_checked: int = 0
+    #: capture scores of the pairs of distinct photos that passed every local rule but
+    #: the capture rule (originals and copies)
+    local_captures: list[float] = field(default_factory=list)
+
+    def local_tail(self) -> tuple[float, str]:
+        """The local check's per-pair false-match rate
+        (:func:`~.local_pairs.capture_tail_estimate` over every pair of distinct photos)."""
+        return capture_tail_estimate(self.local_captures, self.original_pairs + self.copy_pairs)
 
     @property
     def label(self) -> str:
@@ -107,7 +116,7 @@ class MatcherRun:
         """Per-pair false-match rate from the tail fits, summed over the families."""
         rate = sum(tail_estimate(self.pair_minima[k], t)[0] for k, t in self.thresholds.items())
         if self.local:
-            rate += local_tail_estimate(self.pair_agreeing)[0]
+            rate += self.local_tail()[0]
         return rate
 
     def lowest(self, family: str) -> int | None:
@@ -251,6 +260,7 @@ def _gather(
         r.fingerprint_s += row.fingerprint_s
         r.fingerprinted += row.fingerprinted
         r.local_checked += row.checked
+        r.local_captures += row.captures
     r.false_original_pairs = int((matched & mask).sum())
     r.false_pairs = [
         ("original", stems[i], stems[j]) for i, j in zip(*np.nonzero(matched & mask), strict=True)

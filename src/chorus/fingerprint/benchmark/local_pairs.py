@@ -16,8 +16,10 @@ accept a photo whose count reaches ``MIN_INLIERS`` for one of the sets. Skipping
 others drops no pair the check would accept; ``tests/fingerprint/test_benchmark_local.py``
 checks that property against :func:`local.best_match` on random pairs.
 
-For the tail estimate, :func:`agreeing_corners` is the check's own count before its
-thresholds (see :func:`local_tail_estimate`).
+For the tail estimate, :func:`matches` and :func:`pair_statistics` keep the capture
+score of every pair of distinct photos that passes all rules but the capture rule (see
+:func:`capture_tail_estimate`); :func:`agreeing_corners` is the check's own count before
+its thresholds (:func:`local_tail_estimate`, how often distinct photos agree at all).
 """
 
 from __future__ import annotations
@@ -97,19 +99,25 @@ def most_close(bank: LocalBank, queries: Sequence[local.LocalFeatures]) -> npt.N
 
 def matches(
     bank: LocalBank, queries: Sequence[local.LocalFeatures], skip: int | None = None
-) -> tuple[npt.NDArray[np.bool_], int]:
-    """Which photos of ``bank`` the copy's feature sets match (:func:`local.best_match`,
-    run only where the exact prefilter allows), but ``skip``; and how many were checked."""
+) -> tuple[npt.NDArray[np.bool_], int, list[float]]:
+    """Which photos of ``bank`` the copy's feature sets match (the full check, run only
+    where the exact prefilter allows), but ``skip``; how many were checked; and the
+    :func:`local.lowest_capture` of every checked photo that passed all rules but the
+    capture rule (for :func:`capture_tail_estimate`)."""
     found = np.zeros(len(bank), dtype=bool)
     counts = most_close(bank, queries)
     if skip is not None:
         counts[skip] = 0
     checked = np.flatnonzero(counts >= local.MIN_INLIERS)
+    captures: list[float] = []
     for owner in checked:
         features = bank.features[owner]
         assert features is not None  # a photo without features has a count of 0
-        found[owner] = local.best_match(features, list(queries)) is not None
-    return found, len(checked)
+        capture = local.lowest_capture(features, list(queries))
+        if capture is not None:
+            captures.append(capture)
+            found[owner] = capture < local.MAX_CAPTURE  # exactly local.best_match's answer
+    return found, len(checked), captures
 
 
 def agreeing_corners(bank: local.LocalFeatures, query: local.LocalFeatures) -> int:
@@ -121,16 +129,18 @@ def agreeing_corners(bank: local.LocalFeatures, query: local.LocalFeatures) -> i
 
 def pair_statistics(
     bank: LocalBank, queries: Sequence[local.LocalFeatures], skip: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], int]:
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], int, list[float]]:
     """For one original's feature sets against every other banked photo: the most agreeing
     corners per photo (exact from :data:`FLOOR` close corners up, the close count below
-    it), which photos :func:`local.best_match` accepts, and how many pairs it ran on."""
+    it), which photos the full check accepts, how many pairs it ran on, and the capture
+    scores of those that passed every rule but the capture rule (as :func:`matches`)."""
     per_set = [close_counts(bank, q) for q in queries]
     close = np.max(per_set, axis=0) if per_set else np.zeros(len(bank), np.int64)
     close[skip] = 0
     agreeing = close.copy()
     found = np.zeros(len(bank), dtype=bool)
     checked = 0
+    captures: list[float] = []
     for owner in np.flatnonzero(close >= FLOOR):
         features = bank.features[owner]
         assert features is not None
@@ -141,8 +151,46 @@ def pair_statistics(
         )
         if close[owner] >= local.MIN_INLIERS:
             checked += 1
-            found[owner] = local.best_match(features, list(queries)) is not None
-    return agreeing, found, checked
+            capture = local.lowest_capture(features, list(queries))
+            if capture is not None:
+                captures.append(capture)
+                found[owner] = capture < local.MAX_CAPTURE
+    return agreeing, found, checked, captures
+
+
+def capture_tail_estimate(captures: Sequence[float], pairs: int) -> tuple[float, str]:
+    """Per-pair probability that two distinct photos pass the whole local check.
+
+    A pair passes when it passes the geometric rules (enough agreeing corners, share,
+    cover, plausible scale) *and* its capture score is below :data:`local.MAX_CAPTURE`.
+    ``captures`` holds the capture score of every pair of distinct photos (originals and
+    copies, ``pairs`` in all) that passed the geometric rules. The estimate is the observed
+    rate of those, times the chance that such a pair scores below the bound under a normal
+    distribution fitted to their scores (mean, standard deviation). The scores come from
+    few photo pairs (photos taken in the same place), so they are not independent: the
+    figure is an estimate of the order of the rate, said so in the table's notes. With
+    fewer than 10 scores no fit is made and the rule of three bounds the rate from the
+    geometric passes alone (3 / pairs when there are none)."""
+    if pairs <= 0:
+        return math.nan, "no pairs"
+    n = len(captures)
+    below = sum(1 for c in captures if c < local.MAX_CAPTURE)
+    if below:
+        return below / pairs, f"observed: {below} of {pairs} pairs pass the whole check"
+    if n < 10:
+        bound = max(n, 3) / pairs
+        return bound, (
+            f"{n} of {pairs} pairs pass the geometric rules, none the capture rule; "
+            f"bounded by {max(n, 3)} / pairs"
+        )
+    mean, spread = float(np.mean(captures)), float(np.std(captures, ddof=1))
+    z = (local.MAX_CAPTURE - mean) / max(spread, 1e-9)
+    tail = 0.5 * math.erfc(-z / math.sqrt(2))
+    return n / pairs * tail, (
+        f"{n} of {pairs} pairs pass the geometric rules (lowest capture "
+        f"{min(captures):.2f}, mean {mean:.2f}, sd {spread:.2f}); normal tail below "
+        f"{local.MAX_CAPTURE}: z = {z:.2f}, {tail:.1e}"
+    )
 
 
 def local_tail_estimate(

@@ -126,6 +126,9 @@ class Row:
     fingerprinted: int = 0
     #: pairs the exact prefilter handed to local.best_match
     checked: int = 0
+    #: capture scores of the pairs of distinct photos (its original's and its copies')
+    #: that passed every local rule but the capture rule
+    captures: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ def _upright(path: Path) -> Image.Image:
 #: Local checks already run for the photo at hand, by (local bank, query sets): the
 #: matchers sharing a local bank and a copy's feature sets run them once. Each entry
 #: keeps its query sets alive, so that their id cannot be reused while the memo is.
-Memo = dict[tuple[int, int], tuple[object, npt.NDArray[np.bool_], int]]
+Memo = dict[tuple[int, int], tuple[object, npt.NDArray[np.bool_], int, list[float]]]
 
 
 def _against_all(
@@ -167,9 +170,10 @@ def _against_all(
     skip: int,
     owners: int,
     memo: Memo | None = None,
-) -> tuple[dict[str, npt.NDArray[np.int64]], npt.NDArray[np.bool_], int]:
+) -> tuple[dict[str, npt.NDArray[np.int64]], npt.NDArray[np.bool_], int, list[float]]:
     """Per family, the minimum distance of ``query`` to every photo, and which photos
-    match (by the local check too unless ``memo`` is None; ``skip`` is not checked)."""
+    match (by the local check too unless ``memo`` is None; ``skip`` is not checked), with
+    the local check's count of pairs checked and capture scores (see :func:`matches`)."""
     minima: dict[str, npt.NDArray[np.int64]] = {}
     matched = np.zeros(owners, dtype=bool)
     for kind, threshold in matcher.thresholds.items():
@@ -179,13 +183,14 @@ def _against_all(
         minima[kind] = row[0]
         matched |= row[0] <= threshold
     checked = 0
+    captures: list[float] = []
     if memo is not None and bank.local is not None and query.local:
         key = (id(bank.local), id(query.local))
         if key not in memo:
             memo[key] = (query.local, *matches(bank.local, query.local, skip=skip))
-        _, found, checked = memo[key]
+        _, found, checked, captures = memo[key]
         matched |= found
-    return minima, matched, checked
+    return minima, matched, checked, captures
 
 
 def _margin(matcher: Matcher, own: Prints, query: Prints) -> int:
@@ -212,7 +217,9 @@ def compare_photo(task: tuple[int, Path, Signals]) -> list[Row]:
     owners = len(ctx.banks[0].prints) if ctx.banks else 0
     rows = [Row() for _ in ctx.matchers]
     # as Memo, for the original's row: the same check once for matchers sharing it
-    statistics: dict[tuple[int, int], tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], int]]
+    statistics: dict[
+        tuple[int, int], tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], int, list[float]]
+    ]
     statistics = {}
     held: list[object] = []
     for m, matcher in enumerate(ctx.matchers):
@@ -220,14 +227,15 @@ def compare_photo(task: tuple[int, Path, Signals]) -> list[Row]:
         original = matcher.query(signals)
         if not len(original):
             continue
-        minima, matched, _ = _against_all(matcher, bank, original, index, owners)
+        minima, matched, _, _ = _against_all(matcher, bank, original, index, owners)
         row.minima = {k: v.astype(np.int16) for k, v in minima.items()}
         if bank.local is not None:
             key = (id(bank.local), id(original.local))
             if key not in statistics:
                 statistics[key] = pair_statistics(bank.local, original.local, index)
                 held.append(original.local)  # its id stays its own while the dict lives
-            agreeing, found, row.checked = statistics[key]
+            agreeing, found, row.checked, captures = statistics[key]
+            row.captures += captures
             row.agreeing = agreeing.astype(np.int16)
             matched |= found
         row.matched = matched
@@ -253,7 +261,10 @@ def compare_photo(task: tuple[int, Path, Signals]) -> list[Row]:
             others[index] = False
             row.copy_pairs += int(others.sum())
             if len(query):
-                _, matched, checked = _against_all(matcher, bank, query, index, owners, memo)
+                _, matched, checked, captures = _against_all(
+                    matcher, bank, query, index, owners, memo
+                )
+                row.captures += captures
                 wrong = np.flatnonzero(matched & others)
                 row.false_copy_pairs += len(wrong)
                 row.false_copies += [(transform.name, int(i)) for i in wrong]
