@@ -30,7 +30,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from chorus.fingerprint.local import LocalFeatures, LocalMatch, best_match
+from chorus.fingerprint.local import MIN_INLIERS, RADIUS, LocalFeatures, LocalMatch, best_match
 
 TABLES: Final = 8
 KEY_BITS: Final = 22
@@ -44,7 +44,8 @@ MAX_BUCKET: Final = 4096
 DENSE_FROM: Final = 1 << 22
 #: (photo, copy corner) pairs are counted as photo * _PAIR + corner: room for every corner
 #: of the most feature sets a lookup may bring (16 sets of at most 512 corners each).
-_PAIR: Final = 1 << 16
+_SHIFT: Final = 16
+_PAIR: Final = 1 << _SHIFT
 #: The overflow table is merged into the arrays when it holds this many photos.
 REBUILD_AFTER: Final = 20_000
 
@@ -57,14 +58,36 @@ _POSITIONS: Final = np.stack(
 Ints = npt.NDArray[np.int64]
 
 
+def _byte_tables() -> npt.NDArray[np.int64]:
+    """Per descriptor byte b, its value v and table t: the bits of t's key that v sets."""
+    out = np.zeros((8, 256, TABLES), dtype=np.int64)
+    values = np.arange(256, dtype=np.int64)
+    for t in range(TABLES):
+        for i, position in enumerate(_POSITIONS[t].tolist()):
+            byte, bit = divmod(int(position), 8)
+            out[byte, :, t] |= ((values >> bit) & 1) << i
+    return out
+
+
+#: Keys are put together from one look-up per descriptor byte (8, not a step per key bit).
+_BYTE_KEYS: Final = _byte_tables()
+
+
 def table_keys(descriptors: npt.NDArray[np.uint64], table: int | None = None) -> Ints:
     """Keys of 64-bit descriptors: corners x tables, or one table's keys (corners,)."""
+    octets = np.ascontiguousarray(descriptors, dtype=np.uint64).view(np.uint8)
+    octets = octets.reshape(-1, 8)
+    if not np.little_endian:  # byte b of the view must hold descriptor bits 8b..8b+7
+        octets = octets[:, ::-1]
     if table is None:
-        return np.stack([table_keys(descriptors, t) for t in range(TABLES)], axis=1)
-    keys = np.zeros(len(descriptors), dtype=np.uint64)
-    for i, position in enumerate(_POSITIONS[table].tolist()):
-        keys |= ((descriptors >> np.uint64(position)) & np.uint64(1)) << np.uint64(i)
-    return keys.astype(np.int64)
+        keys = np.zeros((len(descriptors), TABLES), dtype=np.int64)
+        for byte in range(8):
+            keys |= _BYTE_KEYS[byte][octets[:, byte]]
+        return keys
+    one = np.zeros(len(descriptors), dtype=np.int64)
+    for byte in range(8):
+        one |= _BYTE_KEYS[byte, :, table][octets[:, byte]]
+    return one
 
 
 class LocalIndex:
@@ -224,20 +247,52 @@ class LocalIndex:
                     hits.append(np.array(extra, dtype=np.int64))
         if not hits:
             return []
-        pairs = np.unique(np.concatenate(hits))  # one vote per (copy corner, photo) ...
-        owners, votes = np.unique(pairs // _PAIR, return_counts=True)
-        # ... but a corner found in several tables counts once: that is what np.unique did
+        pairs = np.concatenate(hits)
+        # one vote per (copy corner, photo), however many tables or corners of the photo
+        # it hits: the hits a photo has bound its votes from above, so only the photos
+        # with MIN_VOTES hits are counted exactly (a sort of their pairs)
+        photo = pairs >> _SHIFT
+        hot = np.bincount(photo, minlength=len(self._key_of))[photo] >= MIN_VOTES
+        pairs = np.sort(pairs[hot])
+        if not len(pairs):
+            return []
+        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+        photo = pairs >> _SHIFT
+        first = np.flatnonzero(np.concatenate(([True], photo[1:] != photo[:-1])))
+        owners = photo[first]
+        votes = np.diff(np.append(first, len(photo)))
         keep = votes >= MIN_VOTES
         owners, votes = owners[keep], votes[keep]
         order = np.lexsort((owners, -votes))
-        out = [int(s) for s in owners[order] if int(s) not in self._removed]
-        return out[:MAX_CANDIDATES]
+        ranked = owners[order]
+        if self._removed:
+            ranked = ranked[~np.isin(ranked, np.fromiter(self._removed, dtype=np.int64))]
+        return [int(s) for s in ranked[:MAX_CANDIDATES]]
+
+    def close_enough(self, slots: list[int], queries: list[LocalFeatures]) -> list[int]:
+        """Of ``slots``, those whose photo has at least ``local.MIN_INLIERS`` corners with a
+        corner of one feature set within ``local.RADIUS`` bits (and as many corners as
+        that, in a set of as many): the geometric check rejects every other photo before
+        fitting anything, so dropping them loses nothing. One XOR and popcount of all the
+        slots' descriptors against each set."""
+        feats = [self._features(s) for s in slots]
+        keep = [i for i, f in enumerate(feats) if len(f) >= MIN_INLIERS]
+        sets = [q.descriptors for q in queries if len(q) >= MIN_INLIERS]
+        if not keep or not sets:
+            return []
+        desc = np.concatenate([feats[i].descriptors for i in keep])
+        starts = np.cumsum([0] + [len(feats[i]) for i in keep[:-1]])
+        most = np.zeros(len(keep), dtype=np.int64)
+        for q in sets:
+            near = np.bitwise_count(desc[:, None] ^ q[None, :]).min(axis=1) <= RADIUS
+            np.maximum(most, np.add.reduceat(near.astype(np.int64), starts), out=most)
+        return [slots[keep[i]] for i in np.flatnonzero(most >= MIN_INLIERS).tolist()]
 
     def search(self, queries: list[LocalFeatures]) -> list[tuple[int, LocalMatch]]:
         """Keys of the banked photos a copy (its feature sets) verifiably shows, with the
         match, strongest first."""
         out = []
-        for slot in self.candidates(queries):
+        for slot in self.close_enough(self.candidates(queries), queries):
             match = best_match(self._features(slot), queries)
             if match is not None:
                 out.append((self._key_of[slot], match))
