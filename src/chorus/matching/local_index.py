@@ -42,10 +42,9 @@ MAX_BUCKET: Final = 4096
 #: From this many corners on, each table keeps an offset per key (16 MiB a table) rather
 #: than its sorted keys (4 bytes a corner), which is smaller for a large bank.
 DENSE_FROM: Final = 1 << 22
-#: (photo, copy corner) pairs are counted as photo * _PAIR + corner: room for every corner
+#: (photo, copy corner) pairs are counted as photo << _SHIFT | corner: room for every corner
 #: of the most feature sets a lookup may bring (16 sets of at most 512 corners each).
 _SHIFT: Final = 16
-_PAIR: Final = 1 << _SHIFT
 #: The overflow table is merged into the arrays when it holds this many photos.
 REBUILD_AFTER: Final = 20_000
 
@@ -223,8 +222,9 @@ class LocalIndex:
             return []
         desc = np.concatenate([q.descriptors for q in queries])
         keys = table_keys(desc)
-        corner = np.arange(len(desc), dtype=np.int64)
-        hits: list[Ints] = []
+        corner = np.arange(len(desc), dtype=np.int32)
+        photos: list[npt.NDArray[np.int32]] = []  # per hit: the photo's slot, the corner
+        corners: list[npt.NDArray[np.int32]] = []
         for t in range(TABLES):
             if self._built:
                 lo, hi = self._ranges(t, keys[:, t])
@@ -232,28 +232,31 @@ class LocalIndex:
                 sizes[sizes > MAX_BUCKET] = 0
                 total = int(sizes.sum())
                 if total:
-                    first = np.repeat(lo - np.cumsum(sizes) + sizes, sizes)
-                    where = first + np.arange(total, dtype=np.int64)
-                    owners = self._owners[t][where].astype(np.int64)
-                    hits.append(owners * _PAIR + np.repeat(corner, sizes))
+                    where = np.repeat(lo - (np.cumsum(sizes) - sizes), sizes)
+                    where += np.arange(total, dtype=np.int64)
+                    photos.append(self._owners[t][where])
+                    corners.append(np.repeat(corner, sizes))
             if self._pending:
                 table = self._overflow[t]
                 extra = [
-                    slot * _PAIR + c
+                    (slot, c)
                     for c, k in enumerate(keys[:, t].tolist())
                     for slot in table.get(k, ())
                 ]
                 if extra:
-                    hits.append(np.array(extra, dtype=np.int64))
-        if not hits:
+                    both = np.array(extra, dtype=np.int32).reshape(-1, 2)
+                    photos.append(both[:, 0])
+                    corners.append(both[:, 1])
+        if not photos:
             return []
-        pairs = np.concatenate(hits)
+        photo = np.concatenate(photos)
         # one vote per (copy corner, photo), however many tables or corners of the photo
         # it hits: the hits a photo has bound its votes from above, so only the photos
         # with MIN_VOTES hits are counted exactly (a sort of their pairs)
-        photo = pairs >> _SHIFT
         hot = np.bincount(photo, minlength=len(self._key_of))[photo] >= MIN_VOTES
-        pairs = np.sort(pairs[hot])
+        pairs = photo[hot].astype(np.int64) << _SHIFT
+        pairs |= np.concatenate(corners)[hot]
+        pairs.sort()
         if not len(pairs):
             return []
         pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
