@@ -4,7 +4,10 @@ A lookup finds **candidates** by their descriptors and then runs the full geomet
 (:func:`chorus.fingerprint.local.best_match`) on each, so every photo it returns is one
 that checking the copy against every banked photo would return too; what the candidate
 step can do is miss one. ``benchmarks/bench_local_lookup.py`` measures how often, against
-checking every photo (:meth:`LocalIndex.brute_force`).
+checking every photo (:meth:`LocalIndex.brute_force`). Before the check, an exact
+pre-check (:meth:`LocalIndex.close_enough`) drops the candidates with fewer than
+``local.MIN_INLIERS`` corners within ``local.RADIUS`` bits of some corner of one feature
+set: the check rejects those before fitting anything, so this loses no match.
 
 Candidates come from hash tables over fixed subsets of the 64 descriptor bits
 (locality-sensitive hashing for Hamming space): every banked corner is filed under
@@ -13,8 +16,12 @@ own keys. A photo is a candidate when at least :data:`MIN_VOTES` (copy corner, t
 pairs hit its corners; the :data:`MAX_CANDIDATES` with most votes are checked. A verified
 match needs at least ``local.MIN_INLIERS`` corners within ``local.RADIUS`` bits, and most
 of those share a key in one of the tables, so a true match gathers votes well above the
-minimum. Keys shared by more than :data:`MAX_BUCKET` corners (textures common to many
-photos) are skipped: they vote for everything and tell nothing.
+minimum. Votes are counted without sorting every hit: a photo's hits (copy corner, table,
+banked corner) bound its votes from above, so only photos with MIN_VOTES hits have their
+(copy corner, photo) pairs sorted and counted. Keys shared by more than :data:`MAX_BUCKET`
+corners (textures common to many photos) are skipped: they vote for everything and tell
+little. The bound is a trade of speed for recall that depends on the bank's size: see
+:data:`MAX_BUCKET`.
 
 Layout: corners in flat arrays (descriptor, position, size: 20 bytes a corner);
 each table in compressed rows (a 2^KEY_BITS offset array and one int32 photo slot per
@@ -37,8 +44,14 @@ KEY_BITS: Final = 22
 MIN_VOTES: Final = 3
 #: At most this many candidates (most votes first) are checked per copy.
 MAX_CANDIDATES: Final = 24
-#: Keys filed under more corners than this are not looked up.
-MAX_BUCKET: Final = 4096
+#: Keys filed under more corners than this are not looked up. Measured with
+#: ``benchmarks/bench_local_lookup.py``'s 1M-image bank (2,000 copies, against brute
+#: force; 2 cores shared with another job): 4096 lost 0.20% of the matches at about 51
+#: copies/s, 512 lost 0.30% at 90-110/s, 256 lost 0.51% at 115-145/s, and 128 lost 23%:
+#: there a true corner's own bucket is crowded out (the synthetic bank holds about 1,000
+#: near-copies of every real corner, about a tenth of which share a key). Buckets grow
+#: with the bank, so a much larger bank needs this raised (or longer keys).
+MAX_BUCKET: Final = 256
 #: From this many corners on, each table keeps an offset per key (16 MiB a table) rather
 #: than its sorted keys (4 bytes a corner), which is smaller for a large bank.
 DENSE_FROM: Final = 1 << 22
