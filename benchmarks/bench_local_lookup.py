@@ -23,9 +23,10 @@ that passed is reported for a ``--sample`` of copies checked against every synth
 image). Both brute forces run the full check only on the pairs the exact prefilter of
 :mod:`chorus.fingerprint.benchmark.local_pairs` leaves (a photo with fewer than
 ``local.MIN_INLIERS`` corners within ``local.RADIUS`` bits of some corner of the copy
-cannot pass), so they find exactly what checking every pair would. The prefilter costs
-about 30 ms of CPU a feature set against 1,000 real photos and about 1,000 times that
-against 1M synthetic ones, hence a sample of 4 copies by default (a few minutes).
+cannot pass), so they find exactly what checking every pair would. At 1M images (1,000
+photos, 10,000 copies) the brute force took 655 CPU-s (the prefilter left 1.6M of the 10M
+pairs for the full check) and the default sample of 4 copies against every synthetic
+image 149 CPU-s.
 ``--cache`` keeps the fingerprinted photos and copies in a pickle for a rerun.
 All times are CPU seconds of this process (the machine may be shared).
 

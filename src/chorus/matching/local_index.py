@@ -44,13 +44,16 @@ KEY_BITS: Final = 22
 MIN_VOTES: Final = 3
 #: At most this many candidates (most votes first) are checked per copy.
 MAX_CANDIDATES: Final = 24
-#: Keys filed under more corners than this are not looked up. Measured with
-#: ``benchmarks/bench_local_lookup.py``'s 1M-image bank (2,000 copies, against brute
-#: force; 2 cores shared with another job): 4096 lost 0.20% of the matches at about 51
-#: copies/s, 512 lost 0.30% at 90-110/s, 256 lost 0.51% at 115-145/s, and 128 lost 23%:
-#: there a true corner's own bucket is crowded out (the synthetic bank holds about 1,000
-#: near-copies of every real corner, about a tenth of which share a key). Buckets grow
-#: with the bank, so a much larger bank needs this raised (or longer keys).
+#: Keys filed under more corners than this are not looked up. Measured on
+#: ``benchmarks/bench_local_lookup.py``'s 1M-image bank against brute force, on every 7th
+#: of its 10,000 copies (all ten copy kinds; 1,266 matches), with MAX_CANDIDATES 24, on 2
+#: cores shared with another job: 256 lost 2.3% at about 120 copies/s, 512 1.7% at 70/s,
+#: 1024 2.1% at 50/s, 4096 2.0% at 38/s (MAX_CANDIDATES 64 with 512: 1.3% at 56/s); 128
+#: lost 23% on two copy kinds (a true corner's bucket is crowded out: the synthetic bank
+#: holds about 1,000 near-copies of every real corner, about a tenth of which share a
+#: key). So the bound buys speed; the matches lost are mostly hard copies (70% crops,
+#: screenshots) whose photo gets too few votes to rank in the top MAX_CANDIDATES.
+#: Buckets grow with the bank, so a much larger bank needs this raised (or longer keys).
 MAX_BUCKET: Final = 256
 #: From this many corners on, each table keeps an offset per key (16 MiB a table) rather
 #: than its sorted keys (4 bytes a corner), which is smaller for a large bank.
