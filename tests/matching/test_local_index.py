@@ -95,3 +95,24 @@ def test_empty_index_and_empty_query() -> None:
     assert index.search(_queries(noise)) == []
     index.build()
     assert index.search(_queries(noise)) == []
+
+
+def test_the_pre_check_keeps_every_photo_the_check_accepts(
+    bank: list[tuple[local.LocalFeatures, bytes]],
+) -> None:
+    index = LocalIndex()
+    index.add_many([(i, f) for i, (f, _c) in enumerate(bank[:8])])
+    for i, (f, _c) in enumerate(bank[8:], start=8):
+        index.add(i, f)  # the overflow's photos too
+    slots = list(range(len(bank)))
+    dropped = 0
+    for _f, copy in bank:
+        queries = _queries(copy)
+        kept = index.close_enough(slots, queries)
+        accepted = [s for s in slots if local.best_match(bank[s][0], queries) is not None]
+        assert set(accepted) <= set(kept)
+        assert kept == sorted(kept)  # in the order given
+        dropped += len(slots) - len(kept)
+    assert dropped > len(bank)  # it does skip photos
+    assert index.close_enough([], _queries(bank[0][1])) == []
+    assert index.close_enough(slots, []) == []

@@ -4,7 +4,10 @@ A lookup finds **candidates** by their descriptors and then runs the full geomet
 (:func:`chorus.fingerprint.local.best_match`) on each, so every photo it returns is one
 that checking the copy against every banked photo would return too; what the candidate
 step can do is miss one. ``benchmarks/bench_local_lookup.py`` measures how often, against
-checking every photo (:meth:`LocalIndex.brute_force`).
+checking every photo (:meth:`LocalIndex.brute_force`). Before the check, an exact
+pre-check (:meth:`LocalIndex.close_enough`) drops the candidates with fewer than
+``local.MIN_INLIERS`` corners within ``local.RADIUS`` bits of some corner of one feature
+set: the check rejects those before fitting anything, so this loses no match.
 
 Candidates come from hash tables over fixed subsets of the 64 descriptor bits
 (locality-sensitive hashing for Hamming space): every banked corner is filed under
@@ -13,8 +16,12 @@ own keys. A photo is a candidate when at least :data:`MIN_VOTES` (copy corner, t
 pairs hit its corners; the :data:`MAX_CANDIDATES` with most votes are checked. A verified
 match needs at least ``local.MIN_INLIERS`` corners within ``local.RADIUS`` bits, and most
 of those share a key in one of the tables, so a true match gathers votes well above the
-minimum. Keys shared by more than :data:`MAX_BUCKET` corners (textures common to many
-photos) are skipped: they vote for everything and tell nothing.
+minimum. Votes are counted without sorting every hit: a photo's hits (copy corner, table,
+banked corner) bound its votes from above, so only photos with MIN_VOTES hits have their
+(copy corner, photo) pairs sorted and counted. Keys shared by more than :data:`MAX_BUCKET`
+corners (textures common to many photos) are skipped: they vote for everything and tell
+little. The bound is a trade of speed for recall that depends on the bank's size: see
+:data:`MAX_BUCKET`.
 
 Layout: corners in flat arrays (descriptor, position, size: 20 bytes a corner);
 each table in compressed rows (a 2^KEY_BITS offset array and one int32 photo slot per
@@ -30,21 +37,30 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from chorus.fingerprint.local import LocalFeatures, LocalMatch, best_match
+from chorus.fingerprint.local import MIN_INLIERS, RADIUS, LocalFeatures, LocalMatch, best_match
 
 TABLES: Final = 8
 KEY_BITS: Final = 22
 MIN_VOTES: Final = 3
 #: At most this many candidates (most votes first) are checked per copy.
 MAX_CANDIDATES: Final = 24
-#: Keys filed under more corners than this are not looked up.
-MAX_BUCKET: Final = 4096
+#: Keys filed under more corners than this are not looked up. Measured on
+#: ``benchmarks/bench_local_lookup.py``'s 1M-image bank against brute force, on every 7th
+#: of its 10,000 copies (all ten copy kinds; 1,266 matches), with MAX_CANDIDATES 24, on 2
+#: cores shared with another job: 256 lost 2.3% at about 120 copies/s, 512 1.7% at 70/s,
+#: 1024 2.1% at 50/s, 4096 2.0% at 38/s (MAX_CANDIDATES 64 with 512: 1.3% at 56/s); 128
+#: lost 23% on two copy kinds (a true corner's bucket is crowded out: the synthetic bank
+#: holds about 1,000 near-copies of every real corner, about a tenth of which share a
+#: key). So the bound buys speed; the matches lost are mostly hard copies (70% crops,
+#: screenshots) whose photo gets too few votes to rank in the top MAX_CANDIDATES.
+#: Buckets grow with the bank, so a much larger bank needs this raised (or longer keys).
+MAX_BUCKET: Final = 256
 #: From this many corners on, each table keeps an offset per key (16 MiB a table) rather
 #: than its sorted keys (4 bytes a corner), which is smaller for a large bank.
 DENSE_FROM: Final = 1 << 22
-#: (photo, copy corner) pairs are counted as photo * _PAIR + corner: room for every corner
+#: (photo, copy corner) pairs are counted as photo << _SHIFT | corner: room for every corner
 #: of the most feature sets a lookup may bring (16 sets of at most 512 corners each).
-_PAIR: Final = 1 << 16
+_SHIFT: Final = 16
 #: The overflow table is merged into the arrays when it holds this many photos.
 REBUILD_AFTER: Final = 20_000
 
@@ -57,14 +73,36 @@ _POSITIONS: Final = np.stack(
 Ints = npt.NDArray[np.int64]
 
 
+def _byte_tables() -> npt.NDArray[np.int64]:
+    """Per descriptor byte b, its value v and table t: the bits of t's key that v sets."""
+    out = np.zeros((8, 256, TABLES), dtype=np.int64)
+    values = np.arange(256, dtype=np.int64)
+    for t in range(TABLES):
+        for i, position in enumerate(_POSITIONS[t].tolist()):
+            byte, bit = divmod(int(position), 8)
+            out[byte, :, t] |= ((values >> bit) & 1) << i
+    return out
+
+
+#: Keys are put together from one look-up per descriptor byte (8, not a step per key bit).
+_BYTE_KEYS: Final = _byte_tables()
+
+
 def table_keys(descriptors: npt.NDArray[np.uint64], table: int | None = None) -> Ints:
     """Keys of 64-bit descriptors: corners x tables, or one table's keys (corners,)."""
+    octets = np.ascontiguousarray(descriptors, dtype=np.uint64).view(np.uint8)
+    octets = octets.reshape(-1, 8)
+    if not np.little_endian:  # byte b of the view must hold descriptor bits 8b..8b+7
+        octets = octets[:, ::-1]
     if table is None:
-        return np.stack([table_keys(descriptors, t) for t in range(TABLES)], axis=1)
-    keys = np.zeros(len(descriptors), dtype=np.uint64)
-    for i, position in enumerate(_POSITIONS[table].tolist()):
-        keys |= ((descriptors >> np.uint64(position)) & np.uint64(1)) << np.uint64(i)
-    return keys.astype(np.int64)
+        keys = np.zeros((len(descriptors), TABLES), dtype=np.int64)
+        for byte in range(8):
+            keys |= _BYTE_KEYS[byte][octets[:, byte]]
+        return keys
+    one = np.zeros(len(descriptors), dtype=np.int64)
+    for byte in range(8):
+        one |= _BYTE_KEYS[byte, :, table][octets[:, byte]]
+    return one
 
 
 class LocalIndex:
@@ -200,8 +238,9 @@ class LocalIndex:
             return []
         desc = np.concatenate([q.descriptors for q in queries])
         keys = table_keys(desc)
-        corner = np.arange(len(desc), dtype=np.int64)
-        hits: list[Ints] = []
+        corner = np.arange(len(desc), dtype=np.int32)
+        photos: list[npt.NDArray[np.int32]] = []  # per hit: the photo's slot, the corner
+        corners: list[npt.NDArray[np.int32]] = []
         for t in range(TABLES):
             if self._built:
                 lo, hi = self._ranges(t, keys[:, t])
@@ -209,35 +248,70 @@ class LocalIndex:
                 sizes[sizes > MAX_BUCKET] = 0
                 total = int(sizes.sum())
                 if total:
-                    first = np.repeat(lo - np.cumsum(sizes) + sizes, sizes)
-                    where = first + np.arange(total, dtype=np.int64)
-                    owners = self._owners[t][where].astype(np.int64)
-                    hits.append(owners * _PAIR + np.repeat(corner, sizes))
+                    where = np.repeat(lo - (np.cumsum(sizes) - sizes), sizes)
+                    where += np.arange(total, dtype=np.int64)
+                    photos.append(self._owners[t][where])
+                    corners.append(np.repeat(corner, sizes))
             if self._pending:
                 table = self._overflow[t]
                 extra = [
-                    slot * _PAIR + c
+                    (slot, c)
                     for c, k in enumerate(keys[:, t].tolist())
                     for slot in table.get(k, ())
                 ]
                 if extra:
-                    hits.append(np.array(extra, dtype=np.int64))
-        if not hits:
+                    both = np.array(extra, dtype=np.int32).reshape(-1, 2)
+                    photos.append(both[:, 0])
+                    corners.append(both[:, 1])
+        if not photos:
             return []
-        pairs = np.unique(np.concatenate(hits))  # one vote per (copy corner, photo) ...
-        owners, votes = np.unique(pairs // _PAIR, return_counts=True)
-        # ... but a corner found in several tables counts once: that is what np.unique did
+        photo = np.concatenate(photos)
+        # one vote per (copy corner, photo), however many tables or corners of the photo
+        # it hits: the hits a photo has bound its votes from above, so only the photos
+        # with MIN_VOTES hits are counted exactly (a sort of their pairs)
+        hot = np.bincount(photo, minlength=len(self._key_of))[photo] >= MIN_VOTES
+        pairs = photo[hot].astype(np.int64) << _SHIFT
+        pairs |= np.concatenate(corners)[hot]
+        pairs.sort()
+        if not len(pairs):
+            return []
+        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+        photo = pairs >> _SHIFT
+        first = np.flatnonzero(np.concatenate(([True], photo[1:] != photo[:-1])))
+        owners = photo[first]
+        votes = np.diff(np.append(first, len(photo)))
         keep = votes >= MIN_VOTES
         owners, votes = owners[keep], votes[keep]
         order = np.lexsort((owners, -votes))
-        out = [int(s) for s in owners[order] if int(s) not in self._removed]
-        return out[:MAX_CANDIDATES]
+        ranked = owners[order]
+        if self._removed:
+            ranked = ranked[~np.isin(ranked, np.fromiter(self._removed, dtype=np.int64))]
+        return [int(s) for s in ranked[:MAX_CANDIDATES]]
+
+    def close_enough(self, slots: list[int], queries: list[LocalFeatures]) -> list[int]:
+        """Of ``slots``, those whose photo has at least ``local.MIN_INLIERS`` corners with a
+        corner of one feature set within ``local.RADIUS`` bits (and as many corners as
+        that, in a set of as many): the geometric check rejects every other photo before
+        fitting anything, so dropping them loses nothing. One XOR and popcount of all the
+        slots' descriptors against each set."""
+        feats = [self._features(s) for s in slots]
+        keep = [i for i, f in enumerate(feats) if len(f) >= MIN_INLIERS]
+        sets = [q.descriptors for q in queries if len(q) >= MIN_INLIERS]
+        if not keep or not sets:
+            return []
+        desc = np.concatenate([feats[i].descriptors for i in keep])
+        starts = np.cumsum([0] + [len(feats[i]) for i in keep[:-1]])
+        most = np.zeros(len(keep), dtype=np.int64)
+        for q in sets:
+            near = np.bitwise_count(desc[:, None] ^ q[None, :]).min(axis=1) <= RADIUS
+            np.maximum(most, np.add.reduceat(near.astype(np.int64), starts), out=most)
+        return [slots[keep[i]] for i in np.flatnonzero(most >= MIN_INLIERS).tolist()]
 
     def search(self, queries: list[LocalFeatures]) -> list[tuple[int, LocalMatch]]:
         """Keys of the banked photos a copy (its feature sets) verifiably shows, with the
         match, strongest first."""
         out = []
-        for slot in self.candidates(queries):
+        for slot in self.close_enough(self.candidates(queries), queries):
             match = best_match(self._features(slot), queries)
             if match is not None:
                 out.append((self._key_of[slot], match))
