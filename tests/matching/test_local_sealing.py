@@ -149,7 +149,7 @@ def test_without_the_right_master_key_rows_are_skipped_with_a_warning(
 
 
 def test_a_row_banked_before_sealing_still_matches_and_is_sealed_in_place(
-    sessions: sessionmaker[Session], photos: list[Path]
+    sessions: sessionmaker[Session], photos: list[Path], caplog: pytest.LogCaptureFixture
 ) -> None:
     entry_id, public_id = _bank(sessions, photos[4])
     plain = _plain(photos[4])
@@ -160,7 +160,10 @@ def test_a_row_banked_before_sealing_still_matches_and_is_sealed_in_place(
             .values(features=plain, sealed=False)
         )
     index = BankIndex(keys=KEYS)
-    assert public_id in _local_hits(sessions, index, photos[4])
+    with caplog.at_level(logging.WARNING, logger="chorus.matching.local_bank"):
+        assert public_id in _local_hits(sessions, index, photos[4])
+    assert "1 bank entries' local features are stored unsealed" in caplog.text
+    assert "chorus bank seal-local" in caplog.text
     assert public_id in _local_hits(sessions, BankIndex(), photos[4])  # needs no key
     with transaction(sessions) as session:
         assert local_seal.seal_plaintext_rows(session, KEYS) == 1
@@ -175,27 +178,40 @@ def test_a_row_banked_before_sealing_still_matches_and_is_sealed_in_place(
     assert public_id in _local_hits(sessions, BankIndex(keys=KEYS), photos[4])
 
 
-def test_migration_0019_keeps_a_plaintext_row_which_then_matches_and_is_sealed(
-    engine: Engine, sessions: sessionmaker[Session], photos: list[Path]
+def test_migration_0019_keeps_plaintext_rows_which_then_match_and_are_sealed(
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    photos: list[Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    entry_id, public_id = _bank(sessions, photos[4])
+    banked = [(*_bank(sessions, path), path) for path in (photos[4], photos[0])]
     migrate.downgrade(engine, "0018")  # a sealed row means nothing before 0019: dropped
     with engine.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM bank_local_features")).scalar() == 0
-        conn.execute(  # a row as 0018 banked it: the plain packed features
-            text(
-                "INSERT INTO bank_local_features (entry_id, features, created_at) "
-                "VALUES (:entry, :features, :at)"
-            ),
-            {"entry": entry_id, "features": _plain(photos[4]), "at": utcnow()},
-        )
+        for entry_id, _public_id, path in banked:  # rows as 0018 banked them: plain bytes
+            conn.execute(
+                text(
+                    "INSERT INTO bank_local_features (entry_id, features, created_at) "
+                    "VALUES (:entry, :features, :at)"
+                ),
+                {"entry": entry_id, "features": _plain(path), "at": utcnow()},
+            )
     migrate.upgrade(engine)
     with transaction(sessions) as session:
-        row = session.scalar(
-            select(BankLocalFeatures).where(BankLocalFeatures.entry_id == entry_id)
-        )
-        assert row is not None and row.sealed is False
-    assert public_id in _local_hits(sessions, BankIndex(keys=KEYS), photos[4])
+        rows = session.scalars(select(BankLocalFeatures)).all()
+        assert len(rows) == 2 and not any(row.sealed for row in rows)
+    index = BankIndex(keys=KEYS)
+    for _entry_id, public_id, path in banked:
+        assert public_id in _local_hits(sessions, index, path)
+    monkeypatch.setattr(local_seal, "_BATCH", 1)  # one row a batch: the loop goes on
     with transaction(sessions) as session:
-        assert local_seal.seal_plaintext_rows(session, KEYS) == 1
-    assert public_id in _local_hits(sessions, BankIndex(keys=KEYS), photos[4])
+        assert local_seal.seal_plaintext_rows(session, KEYS) == 2
+    with transaction(sessions) as session:
+        for entry_id, _public_id, path in banked:
+            stored = session.scalar(
+                select(BankLocalFeatures.features).where(BankLocalFeatures.entry_id == entry_id)
+            )
+            assert stored is not None and bytes(stored) != _plain(path)
+    index = BankIndex(keys=KEYS)
+    for _entry_id, public_id, path in banked:
+        assert public_id in _local_hits(sessions, index, path)

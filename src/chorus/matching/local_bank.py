@@ -110,8 +110,10 @@ class LocalEntries:
     def _add(self, session: Session, rows: Iterable[Any]) -> None:
         key: bytes | LocalFeaturesSealError | None = None
         no_key: list[int] = []
+        plain = 0
         for entry_id, stored, sealed in rows:
             packed = bytes(stored)
+            plain += not sealed
             try:
                 if sealed:
                     if key is None:  # fetched once per batch, and only if a row needs it
@@ -131,6 +133,12 @@ class LocalEntries:
                 continue  # validated when banked; a damaged row must not stop every lookup
             self.index.add(entry_id, features)
             self._present.add(entry_id)
+        if plain:
+            log.warning(
+                "%d bank entries' local features are stored unsealed (banked before "
+                "migration 0019); seal them with: chorus bank seal-local",
+                plain,
+            )
         if no_key:
             log.warning(
                 "%d bank entries are left out of local matching (first: %d): %s",

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 SCOPE: Final = "bank-local-features"
 _NONCE: Final = 12
+_BATCH: Final = 1000
 
 
 class DataKeys(Protocol):
@@ -90,16 +91,26 @@ def key_for_reading(keys: DataKeys | None, session: Session) -> bytes:
 
 
 def seal_plaintext_rows(session: Session, keys: DataKeys) -> int:
-    """Seal every row stored before sealing (``sealed`` false). Returns how many."""
-    rows = session.scalars(
-        select(BankLocalFeatures).where(BankLocalFeatures.sealed.is_(False))
-    ).all()
-    if not rows:
-        return 0
-    key = key_for_writing(keys, session)
-    for row in rows:
-        row.features = seal(key, row.entry_id, bytes(row.features))
-        row.sealed = True
-    session.flush()
-    log.info("sealed the local features of %d bank entries", len(rows))
-    return len(rows)
+    """Seal every row stored before sealing (``sealed`` false), :data:`_BATCH` at a time
+    (in the caller's transaction). Returns how many."""
+    count = 0
+    key: bytes | None = None
+    while True:
+        rows = session.scalars(
+            select(BankLocalFeatures)
+            .where(BankLocalFeatures.sealed.is_(False))
+            .order_by(BankLocalFeatures.id)
+            .limit(_BATCH)
+        ).all()
+        if not rows:
+            break
+        key = key or key_for_writing(keys, session)
+        for row in rows:
+            row.features = seal(key, row.entry_id, bytes(row.features))
+            row.sealed = True
+        session.flush()
+        session.expunge_all()  # a big bank is not held in memory
+        count += len(rows)
+    if count:
+        log.info("Sealed the local features of %d bank entries.", count)
+    return count
