@@ -59,7 +59,8 @@ def open_sealed(key: bytes, entry_id: int, sealed: bytes) -> bytes:
         raise LocalFeaturesSealError(
             f"The local features of bank entry {entry_id} do not open: the row was altered "
             "or moved from another entry, or sealed with another data key. The entry is "
-            "still matched by its other signals; register the photo again to restore them."
+            "still matched by its other signals; to restore them, withdraw it and bank the "
+            "photo again."
         ) from exc
 
 
