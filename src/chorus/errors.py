@@ -80,6 +80,13 @@ class BankEntryNotFoundError(MatchingError):
     code = "bank_entry_not_found"
 
 
+class LocalFeaturesSealError(MatchingError):
+    """Banked local features could not be sealed or opened (no key ring, a key that is not
+    configured, or a row altered or moved to another entry)."""
+
+    code = "local_features_sealed"
+
+
 class SecurityError(ChorusError):
     """Authentication or authorisation failed."""
 

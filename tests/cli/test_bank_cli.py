@@ -10,6 +10,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from tests.matching.keys import MASTER_KEY
+
 CHORUS = [sys.executable, "-m", "chorus.cli"]
 
 
@@ -18,6 +20,8 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHORUS_")}
     env["CHORUS_DATABASE_URL"] = database_url
+    # local features are banked sealed with a data key the evidence master key wraps
+    env["CHORUS_EVIDENCE_MASTER_KEY"] = MASTER_KEY
     return subprocess.run(
         [*CHORUS, *args], capture_output=True, text=True, env=env, input=stdin, timeout=300
     )
@@ -154,3 +158,34 @@ def test_an_off_centre_crop_is_matched_by_local_features_from_a_file_or_a_record
     assert run(database_url, "bank", "withdraw", entry).returncode == 0
     after = lines(run(database_url, "match", str(copy), str(copy_record)).stdout)
     assert after[0]["matches"] == [] and after[1]["matches"] == []
+
+
+def test_seal_local_seals_rows_banked_before_sealing(database_url: str, photos: list[Path]) -> None:
+    from sqlalchemy import select, update
+
+    from chorus.fingerprint import fingerprint_path
+    from chorus.matching.models import BankLocalFeatures
+    from chorus.store.engine import make_engine
+    from chorus.store.session import session_factory, transaction
+
+    added = run(database_url, "bank", "add", "--owner", "case-5", str(photos[8]))
+    assert added.returncode == 0, added.stderr
+    banked = fingerprint_path(photos[8]).local
+    assert banked is not None and banked.bank is not None
+    plain = banked.bank.to_bytes()
+    engine = make_engine(database_url)
+    try:
+        sessions = session_factory(engine)
+        with transaction(sessions) as session:
+            assert session.scalar(select(BankLocalFeatures.sealed)) is True  # sealed when banked
+            session.execute(update(BankLocalFeatures).values(features=plain, sealed=False))
+        sealed = run(database_url, "bank", "seal-local")
+        assert sealed.returncode == 0, sealed.stderr
+        assert sealed.stdout.strip() == "1 local feature rows sealed"
+        with transaction(sessions) as session:
+            row = session.scalars(select(BankLocalFeatures)).one()
+            assert row.sealed and bytes(row.features) != plain
+        again = run(database_url, "bank", "seal-local")
+        assert again.stdout.strip() == "0 local feature rows sealed"
+    finally:
+        engine.dispose()

@@ -20,6 +20,8 @@ from chorus.matching.bank import SignalInput
 from chorus.matching.models import BankChange, BankSignal
 from chorus.store.session import transaction
 
+from .keys import KEYS
+
 
 def photo_signals(path: Path) -> SignalInput:
     return SignalInput.from_record(fingerprint_path(path).as_record())
@@ -34,6 +36,7 @@ def test_register_a_photo_with_all_variants(
             owner_id="case-1",
             provenance="survivor_device",
             signals=photo_signals(photos[0]),
+            keys=KEYS,
         )
         public_id = entry.public_id
     with transaction(sessions) as session:

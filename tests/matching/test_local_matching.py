@@ -16,13 +16,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from chorus.errors import InvalidSignalError
 from chorus.fingerprint import Fingerprint, fingerprint_bytes, fingerprint_path, local
 from chorus.fingerprint.benchmark.evaluate import load_photo
-from chorus.matching import bank, exchange
+from chorus.matching import bank, exchange, local_seal
 from chorus.matching.bank import SignalInput
 from chorus.matching.identify import best_matches, pack_queries, queries_for, unpack_queries
 from chorus.matching.local_bank import LOCAL_RADIUS, MAX_LOCAL_QUERIES
 from chorus.matching.lookup import BankIndex, lookup
 from chorus.matching.models import BankLocalFeatures
 from chorus.store.session import transaction
+
+from .keys import KEYS
 
 
 def corner_crop(path: Path, keep: float = 0.75) -> bytes:
@@ -40,7 +42,7 @@ def _register(sessions: sessionmaker[Session], path: Path, owner: str = "case-l"
     with transaction(sessions) as session:
         return bank.register(
             session, owner_id=owner, provenance="survivor_device",
-            signals=SignalInput.from_record(record),
+            signals=SignalInput.from_record(record), keys=KEYS,
         ).public_id  # fmt: skip
 
 
@@ -73,7 +75,7 @@ def test_an_off_centre_crop_is_found_by_local_features_alone(
     entry = _register(sessions, photos[0])
     _register(sessions, photos[1])
     copy = fingerprint_bytes(corner_crop(photos[0]))
-    index = BankIndex()
+    index = BankIndex(keys=KEYS)
     with transaction(sessions) as session:
         results = lookup(session, index, queries_for(copy), actor="test", endpoint="test")
     assert _hits(results, {"pdq", "robust", "robust_half", "sha256", "md5"}) == set()
@@ -94,7 +96,7 @@ def test_withdrawn_and_quarantined_entries_are_not_found(
     entry = _register(sessions, photos[2])
     # 80% of each side: this photo's 75% corner crop is one the capture rule gives up
     queries = queries_for(fingerprint_bytes(corner_crop(photos[2], keep=0.8)))
-    index = BankIndex()
+    index = BankIndex(keys=KEYS)
     with transaction(sessions) as session:
         assert entry in _hits(lookup(session, index, queries, actor="t", endpoint="t"), {"local"})
         bank.withdraw(session, entry)
@@ -125,7 +127,7 @@ def test_other_photos_do_not_match_by_local_features(
 ) -> None:
     for path in photos[:6]:
         _register(sessions, path)
-    index = BankIndex()
+    index = BankIndex(keys=KEYS)
     with transaction(sessions) as session:
         for path in photos[6:12]:
             queries = queries_for(fingerprint_bytes(corner_crop(path)))
@@ -139,10 +141,11 @@ def test_local_features_are_stored_once_per_entry_and_never_sent_to_partners(
     entry = _register(sessions, photos[0])
     with transaction(sessions) as session:
         rows = session.scalars(select(BankLocalFeatures)).all()
-        assert len(rows) == 1 and rows[0].entry.public_id == entry
-        assert (
-            len(rows[0].features) == len(local.LocalFeatures.from_bytes(rows[0].features)) * 14 + 10
-        )
+        assert len(rows) == 1 and rows[0].entry.public_id == entry and rows[0].sealed
+        key = KEYS.data_key(session, local_seal.SCOPE, create=False)
+        packed = local_seal.open_sealed(key, rows[0].entry_id, rows[0].features)
+        assert len(packed) == len(local.LocalFeatures.from_bytes(packed)) * 14 + 10
+        assert len(rows[0].features) == len(packed) + 12 + 16  # nonce, GCM tag
         assert bank.stats(session)["active_signals"]["local"] == 1  # type: ignore[index]
         page = exchange.feed(session, None)
     assert {s.signal_type for c in page.changes for s in c.signals} == {"pdq", "sha256", "md5"}
@@ -184,11 +187,11 @@ def test_a_loaded_index_reads_local_features_from_the_bank(
     sessions: sessionmaker[Session], photos: list[Path], tmp_path: Path
 ) -> None:
     entry = _register(sessions, photos[4])
-    index = BankIndex()
+    index = BankIndex(keys=KEYS)
     with transaction(sessions) as session:
         index.sync(session, force=True)
     index.save(tmp_path)
-    loaded = BankIndex.load(tmp_path)
+    loaded = BankIndex.load(tmp_path, keys=KEYS)
     assert loaded is not None and len(loaded.local) == 0
     queries = queries_for(fingerprint_bytes(corner_crop(photos[4])))
     with transaction(sessions) as session:
@@ -207,7 +210,7 @@ def test_malformed_and_too_many_local_queries_get_errors(
         MAX_LOCAL_QUERIES + 1
     )
     with transaction(sessions) as session:
-        results = lookup(session, BankIndex(), queries, actor="t", endpoint="t")
+        results = lookup(session, BankIndex(keys=KEYS), queries, actor="t", endpoint="t")
     assert results[0].error and results[1].error and not results[0].matches
     assert all(r.matches and r.error is None for r in results[2 : 2 + MAX_LOCAL_QUERIES])
     assert results[-1].error and "At most" in results[-1].error and not results[-1].matches

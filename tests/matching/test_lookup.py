@@ -16,6 +16,8 @@ from chorus.matching.lookup import BankIndex, lookup
 from chorus.matching.models import LookupAudit
 from chorus.store.session import transaction
 
+from .keys import KEYS
+
 
 def flip(value: str, bits: int, seed: int = 0) -> str:
     vector = hex_to_bits(value).copy()
@@ -32,6 +34,7 @@ def register_photo(sessions: sessionmaker[Session], path: Path, owner: str = "ca
             owner_id=owner,
             provenance="survivor_device",
             signals=SignalInput.from_record(record),
+            keys=KEYS,
         ).public_id
 
 
@@ -45,7 +48,7 @@ def test_pdq_matches_within_radius_only(
 ) -> None:
     entry = register_photo(sessions, photos[0])
     pdq = fingerprint_path(photos[0]).pdq.hash
-    index = BankIndex()
+    index = BankIndex(keys=KEYS)
     near, edge, far = flip(pdq, 10), flip(pdq, 31, 1), flip(pdq, 32, 2)
     results = run(sessions, index, [("pdq", pdq), ("pdq", near), ("pdq", edge), ("pdq", far)])
     assert [r.matches[0].distance if r.matches else None for r in results] == [0, 10, 31, None]
@@ -62,7 +65,7 @@ def test_mirrored_copy_matches_through_dihedral_variants(
     with Image.open(photos[1]) as im:
         im.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(mirrored, quality=92)
     query = fingerprint_path(mirrored).pdq.hash
-    (result,) = run(sessions, BankIndex(), [("pdq", query)])
+    (result,) = run(sessions, BankIndex(keys=KEYS), [("pdq", query)])
     assert [m.entry_id for m in result.matches] == [entry]
 
 
@@ -73,7 +76,7 @@ def test_digests_match_exactly_and_bad_values_get_errors(
     fp = fingerprint_path(photos[2])
     results = run(
         sessions,
-        BankIndex(),
+        BankIndex(keys=KEYS),
         [
             ("sha256", fp.sha256),
             ("md5", fp.md5),
@@ -94,7 +97,7 @@ def test_withdrawal_takes_effect_within_a_second(
 ) -> None:
     entry = register_photo(sessions, photos[3])
     pdq = fingerprint_path(photos[3]).pdq.hash
-    index = BankIndex()
+    index = BankIndex(keys=KEYS)
     assert run(sessions, index, [("pdq", pdq)])[0].matches
     with transaction(sessions) as session:
         bank.withdraw(session, entry)
@@ -109,7 +112,7 @@ def test_withdrawal_takes_effect_within_a_second(
 def test_new_registrations_are_matchable_without_a_rebuild(
     sessions: sessionmaker[Session], photos: list[Path]
 ) -> None:
-    index = BankIndex()
+    index = BankIndex(keys=KEYS)
     run(sessions, index, [("md5", "1" * 32)])
     entry = register_photo(sessions, photos[4])
     time.sleep(0.6)
@@ -122,7 +125,7 @@ def test_every_lookup_is_audited_without_content(
 ) -> None:
     register_photo(sessions, photos[5])
     pdq = fingerprint_path(photos[5]).pdq.hash
-    run(sessions, BankIndex(), [("pdq", pdq), ("md5", "1" * 32)])
+    run(sessions, BankIndex(keys=KEYS), [("pdq", pdq), ("md5", "1" * 32)])
     with transaction(sessions) as session:
         (audit,) = session.scalars(select(LookupAudit)).all()
         assert (audit.signals, audit.matched, audit.actor) == (2, 1, "test")
@@ -133,11 +136,11 @@ def test_index_snapshot_round_trip(
     sessions: sessionmaker[Session], photos: list[Path], tmp_path: Path
 ) -> None:
     entry = register_photo(sessions, photos[6])
-    index = BankIndex()
+    index = BankIndex(keys=KEYS)
     with transaction(sessions) as session:
         index.sync(session, force=True)
     index.save(tmp_path)
-    loaded = BankIndex.load(tmp_path)
+    loaded = BankIndex.load(tmp_path, keys=KEYS)
     assert loaded is not None and loaded.seq == index.seq and len(loaded.pdq) == len(index.pdq)
     (result,) = run(sessions, loaded, [("pdq", fingerprint_path(photos[6]).pdq.hash)])
     assert [m.entry_id for m in result.matches] == [entry]

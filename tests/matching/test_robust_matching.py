@@ -24,6 +24,8 @@ from chorus.matching.models import BankEntry, BankSignal
 from chorus.store import migrate
 from chorus.store.session import transaction
 
+from .keys import KEYS
+
 
 def _register(sessions: sessionmaker[Session], path: Path) -> str:
     record = fingerprint_path(path).as_record()
@@ -33,6 +35,7 @@ def _register(sessions: sessionmaker[Session], path: Path) -> str:
             owner_id="case-r",
             provenance="survivor_device",
             signals=SignalInput.from_record(record),
+            keys=KEYS,
         ).public_id
 
 
@@ -52,7 +55,7 @@ def test_a_reposted_copy_matches_through_the_robust_signal(
     entry = _register(sessions, photos[0])
     _register(sessions, photos[1])
     queries = _copy_queries(photos[0], transform)
-    index = BankIndex()
+    index = BankIndex(keys=KEYS)
     with transaction(sessions) as session:
         results = lookup(session, index, queries, actor="test", endpoint="test")
     pdq_hits = [m for r in results if r.signal_type == "pdq" for m in r.matches]
@@ -69,7 +72,7 @@ def test_other_photos_do_not_match(sessions: sessionmaker[Session], photos: list
         _register(sessions, path)
     queries = _copy_queries(photos[5], "screenshot")
     with transaction(sessions) as session:
-        results = lookup(session, BankIndex(), queries, actor="test", endpoint="test")
+        results = lookup(session, BankIndex(keys=KEYS), queries, actor="test", endpoint="test")
     assert all(not r.matches for r in results)
 
 
@@ -108,11 +111,11 @@ def test_index_persists_both_signal_types(
     sessions: sessionmaker[Session], photos: list[Path], tmp_path: Path
 ) -> None:
     entry = _register(sessions, photos[0])
-    index = BankIndex()
+    index = BankIndex(keys=KEYS)
     with transaction(sessions) as session:
         index.sync(session, force=True)
     index.save(tmp_path)
-    loaded = BankIndex.load(tmp_path)
+    loaded = BankIndex.load(tmp_path, keys=KEYS)
     assert loaded is not None
     assert len(loaded.indexes["robust"]) == len(index.indexes["robust"]) > 0
     queries = _copy_queries(photos[0], "screenshot")
@@ -123,7 +126,7 @@ def test_index_persists_both_signal_types(
     meta = json.loads((tmp_path / "bank-index.json").read_text())
     del meta["radii"]
     (tmp_path / "bank-index.json").write_text(json.dumps(meta))
-    assert BankIndex.load(tmp_path) is None
+    assert BankIndex.load(tmp_path, keys=KEYS) is None
 
 
 #: The only pair of distinct shared photos that matched before issue 9's tuning: two
@@ -163,7 +166,7 @@ def test_the_false_pair_of_shirts_no_longer_matches(
     # ... as half-frame codes, now held to the stricter radius; whole codes are far apart.
     _register(sessions, first)
     with transaction(sessions) as session:
-        found = best_matches(session, BankIndex(), b, actor="test", endpoint="test")
+        found = best_matches(session, BankIndex(keys=KEYS), b, actor="test", endpoint="test")
     assert found == []
 
 
@@ -171,7 +174,7 @@ def test_an_index_saved_with_other_radii_is_rebuilt(
     sessions: sessionmaker[Session], photos: list[Path], tmp_path: Path
 ) -> None:
     _register(sessions, photos[0])
-    index = BankIndex()
+    index = BankIndex(keys=KEYS)
     with transaction(sessions) as session:
         index.sync(session, force=True)
     index.save(tmp_path)
@@ -179,7 +182,7 @@ def test_an_index_saved_with_other_radii_is_rebuilt(
     assert meta["radii"] == {"pdq": 31, "robust": 40, "robust_half": 36}
     meta["radii"] = {"pdq": 31, "robust": 44}  # as saved before issue 9's tuning
     (tmp_path / "bank-index.json").write_text(json.dumps(meta))
-    assert BankIndex.load(tmp_path) is None
+    assert BankIndex.load(tmp_path, keys=KEYS) is None
 
 
 def test_half_frame_rows_banked_before_the_change_are_migrated(

@@ -10,6 +10,7 @@ import pytest
 from chorus.config import Settings
 
 from ..evidence.conftest import new_key
+from ..matching.keys import MASTER_KEY
 from .djangochan_server import Site, build_venv, running
 
 
@@ -17,7 +18,7 @@ from .djangochan_server import Site, build_venv, running
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         env="test", secret_key="t" * 40, database_url=database_url, data_dir=tmp_path,
-        evidence_signing_key=new_key(), evidence_master_key=new_key(),  # type: ignore[arg-type]
+        evidence_signing_key=new_key(), evidence_master_key=MASTER_KEY,  # type: ignore[arg-type]
         monitor_allowed_networks=["127.0.0.1"], monitor_request_interval_s=0,
         monitor_interval_s=1, monitor_recheck_interval_s=1,
     )  # fmt: skip

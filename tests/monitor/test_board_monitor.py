@@ -27,6 +27,7 @@ from chorus.monitor.sightings import urls
 from chorus.security.policy import Actor, Role
 from chorus.store.session import transaction
 
+from ..matching.keys import KEYS
 from .board import Board, running
 
 
@@ -36,13 +37,17 @@ def jpeg(image: Image.Image, quality: int = 75) -> bytes:
     return out.getvalue()
 
 
-def register(sessions: sessionmaker[Session], paths: list[Path], owner: str) -> list[str]:
+def register(
+    sessions: sessionmaker[Session], paths: list[Path], owner: str, keys: KeyRing = KEYS
+) -> list[str]:
+    """Bank these photos; their local features sealed with ``keys`` (the monitor's own key
+    ring must share its master key to match by them: the monitor tests' settings do)."""
     ids = []
     with transaction(sessions) as session:
         for path in paths:
             record = fingerprint_path(path).as_record()
             entry = bank.register(session, owner_id=owner, provenance="survivor_device",
-                                  signals=SignalInput.from_record(record))  # fmt: skip
+                                  signals=SignalInput.from_record(record), keys=keys)  # fmt: skip
             ids.append(entry.public_id)
     return ids
 

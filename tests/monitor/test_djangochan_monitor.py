@@ -29,6 +29,7 @@ from chorus.monitor.sightings import urls
 from chorus.security.policy import Actor, Role
 from chorus.store.session import transaction
 
+from ..matching.keys import KEYS
 from ..matching.test_local_matching import corner_crop
 from .djangochan_server import Browser, Site
 from .test_board_monitor import due_now, jpeg, register
@@ -178,7 +179,7 @@ def test_cropped_and_screenshotted_copies_are_found(
     off_centre = corner_crop(photos[13])
     with transaction(sessions) as session:  # the global signals alone miss the corner crop
         queries = [q for q in queries_for(fingerprint_bytes(off_centre)) if q[0] != "local"]
-        assert best_matches(session, BankIndex(), queries, actor="t", endpoint="t") == []
+        assert best_matches(session, BankIndex(keys=KEYS), queries, actor="t", endpoint="t") == []
     poster = Browser(site.base)
     thread = poster.new_thread(board, crop.apply(Image.open(photos[10]), rng), "cropped")
     poster.reply(board, thread, screenshot.apply(Image.open(photos[11]), rng), "screenshot")

@@ -13,6 +13,7 @@ from chorus.matching import bank
 from chorus.matching.bank import SignalInput
 from chorus.security import api_keys
 from chorus.store.session import transaction
+from tests.matching.keys import KEYS
 from tests.web.server import running_server
 
 OWNER = "case-secret-owner-7"
@@ -28,6 +29,7 @@ def world(database_url: str, sessions: sessionmaker[Session], photos: list[Path]
             owner_id=OWNER,
             provenance="survivor_device",
             signals=SignalInput.from_record(fingerprint_path(photos[0]).as_record()),
+            keys=KEYS,  # the server's key ring
         ).public_id
     with running_server(database_url, tmp_path / "var") as base:
         yield base, full.token, lookup_only.token, entry

@@ -1,4 +1,4 @@
-"""``chorus bank``: add, import, withdraw and count protected items."""
+"""``chorus bank``: add, import, withdraw and count protected items; seal old local rows."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import typer
 
 from chorus.cli._context import database, errors_to_exit, operator
 from chorus.errors import ChorusError
+from chorus.evidence.keys import KeyRing
 from chorus.fingerprint.workers import HashingPool
 from chorus.matching import bank as bank_service
 from chorus.matching.bank import SignalInput
+from chorus.matching.local_seal import seal_plaintext_rows
 from chorus.store.session import transaction
 
 app = typer.Typer(help="The hash bank: survivors' fingerprints.", no_args_is_help=True)
@@ -30,6 +32,8 @@ def add(
 ) -> None:
     """Fingerprint photos on this computer and add their fingerprints (never the photos)."""
     settings, sessions = database()
+    with errors_to_exit():
+        keys = KeyRing(settings)  # local features are banked sealed with its data key
     failed = 0
     with HashingPool(1, limits=settings.fingerprint_limits()) as pool:
         for path, outcome in pool.map([str(p) for p in paths]):
@@ -43,6 +47,7 @@ def add(
                         actor=operator(),
                         provenance=provenance,
                         signals=SignalInput.from_record(outcome.as_record()),
+                        keys=keys,
                     )
                 typer.echo(json.dumps({"path": path, "id": entry.public_id}))
             except ChorusError as exc:
@@ -58,7 +63,9 @@ def import_records(
     provenance: ProvenanceOpt = "caseworker",
 ) -> None:
     """Add fingerprints made elsewhere with `chorus hash` (one JSON record a line)."""
-    _settings, sessions = database()
+    settings, sessions = database()
+    with errors_to_exit():
+        keys = KeyRing(settings)  # local features are banked sealed with its data key
     handle = sys.stdin if str(source) == "-" else source.open()
     added = failed = 0
     for number, line in enumerate(handle, 1):
@@ -75,6 +82,7 @@ def import_records(
                     actor=operator(),
                     provenance=provenance,
                     signals=SignalInput.from_record(record),
+                    keys=keys,
                 )
             added += 1
             typer.echo(json.dumps({"line": number, "id": entry.public_id}))
@@ -104,3 +112,14 @@ def stats() -> None:
     _settings, sessions = database()
     with transaction(sessions) as session:
         typer.echo(json.dumps(bank_service.stats(session), indent=2))
+
+
+@app.command("seal-local")
+def seal_local() -> None:
+    """Seal the local features banked before they were stored sealed (migration 0019).
+
+    Safe to run again: rows already sealed are left as they are."""
+    settings, sessions = database()
+    with errors_to_exit(), transaction(sessions) as session:
+        count = seal_plaintext_rows(session, KeyRing(settings))
+    typer.echo(f"{count} local feature rows sealed")

@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
-from chorus.cli._context import database
+from chorus.cli._context import database, errors_to_exit
 from chorus.errors import ChorusError
+from chorus.evidence.keys import KeyRing
 from chorus.fingerprint import Fingerprint
 from chorus.fingerprint.workers import HashingPool
 from chorus.matching.identify import EntryMatch, best_matches, queries_from_record
@@ -31,7 +32,9 @@ def match(
 
     Exit status 0 when every file was checked (matched or not), 1 when any could not be."""
     settings, sessions = database()
-    index = BankIndex(radius=settings.match_radius)
+    with errors_to_exit():
+        keys = KeyRing(settings)  # opens the bank's sealed local features
+    index = BankIndex(radius=settings.match_radius, keys=keys)
     failed = 0
     with HashingPool(1, limits=settings.fingerprint_limits()) as pool:
         for given in paths:

@@ -20,6 +20,8 @@ from chorus.evidence.tags import EventTag
 from chorus.fingerprint import local as local_features
 from chorus.fingerprint import robust
 from chorus.fingerprint.pdq import DIHEDRAL_NAMES
+from chorus.matching import local_seal
+from chorus.matching.local_seal import DataKeys
 from chorus.matching.models import BankChange, BankEntry, BankLocalFeatures, BankSignal
 from chorus.matching.signals import (
     PDQ_MIN_QUALITY,
@@ -195,9 +197,12 @@ def register(
     signals: SignalInput,
     source_ref: str | None = None,
     actor: str = "system:chorus",
+    keys: DataKeys | None = None,
 ) -> BankEntry:
     """Add one protected item. It is matchable as soon as the transaction commits.
 
+    Local features are stored sealed with a data key of ``keys`` (the evidence key ring,
+    :mod:`chorus.matching.local_seal`); registering them without it is refused.
     The registration is recorded in the evidence ledger by ids only (the case and the
     opaque bank id): no fingerprint value ever enters the ledger."""
     if provenance not in PROVENANCES:
@@ -206,6 +211,7 @@ def register(
         raise InvalidSignalError("An owner id (1-64 characters) is required.")
     rows = _validated_signals(signals)
     features = _validated_local(signals)
+    key = local_seal.key_for_writing(keys, session) if features is not None else None
     entry = BankEntry(
         public_id=new_public_id(),
         owner_id=owner_id,
@@ -215,10 +221,12 @@ def register(
         source_ref=source_ref,
     )
     entry.signals = [BankSignal(signal_type=t, value=v, variant=n) for t, v, n in rows]
-    if features is not None:
-        entry.local = BankLocalFeatures(features=features.to_bytes())
     session.add(entry)
     session.flush()
+    if features is not None and key is not None:  # sealed for this entry's id
+        sealed = local_seal.seal(key, entry.id, features.to_bytes())
+        entry.local = BankLocalFeatures(features=sealed, sealed=True)
+        session.flush()
     session.add(BankChange(entry_id=entry.id, change="add"))
     ledger.append(
         session,

@@ -4,7 +4,9 @@ Banked photos' local features (table ``bank_local_features``, one row per entry)
 in a :class:`~chorus.matching.local_index.LocalIndex` keyed by the entry's id, kept in
 step with the bank's change log by :class:`~chorus.matching.lookup.BankIndex`. They are
 not saved with the PDQ indexes: an index loaded from files reads them from the database
-on its first sync (:meth:`LocalEntries.load`).
+on its first sync (:meth:`LocalEntries.load`). The rows are sealed at rest
+(:mod:`chorus.matching.local_seal`) and opened here with the key ring's data key; a row
+that does not open is left out of local matching with a logged warning, the rest load.
 
 A match by the local signal has no bit distance. It carries ``inliers`` (how many of the
 photo's corners agree with the copy on one placement: where, how large, how turned), and its
@@ -15,6 +17,7 @@ photo's corners agree with the copy on one placement: where, how large, how turn
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 from typing import Any, Final
@@ -22,11 +25,12 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chorus.errors import ChorusError, InvalidSignalError
+from chorus.errors import ChorusError, InvalidSignalError, LocalFeaturesSealError
 from chorus.fingerprint import local
 from chorus.fingerprint.local import LocalFeatures, LocalMatch
-from chorus.matching import bank
+from chorus.matching import bank, local_seal
 from chorus.matching.local_index import LocalIndex
+from chorus.matching.local_seal import DataKeys
 from chorus.matching.models import BankEntry, BankLocalFeatures
 from chorus.matching.signals import LocalSignal
 
@@ -36,6 +40,14 @@ LOCAL_RADIUS: Final = round(100 * (1 - local.MIN_SHARE))
 #: four; each costs geometric checks, so a batch of them is bounded).
 MAX_LOCAL_QUERIES: Final = 16
 _CHUNK: Final = 50_000
+log = logging.getLogger(__name__)
+
+
+_COLUMNS: Final = (
+    BankLocalFeatures.entry_id,
+    BankLocalFeatures.features,
+    BankLocalFeatures.sealed,
+)
 
 
 def local_distance(match: LocalMatch) -> int:
@@ -45,9 +57,13 @@ def local_distance(match: LocalMatch) -> int:
 
 class LocalEntries:
     """Active entries' local features, by entry id. Thread-safe: a search waits for a
-    change being applied (the index itself is not safe to read while it changes)."""
+    change being applied (the index itself is not safe to read while it changes).
 
-    def __init__(self) -> None:
+    ``keys`` (the evidence key ring) opens the sealed rows; without it only rows stored
+    before sealing are read, and sealed ones are skipped with a warning."""
+
+    def __init__(self, keys: DataKeys | None = None) -> None:
+        self.keys = keys
         self.index = LocalIndex()
         self._present: set[int] = set()
         #: Set when the other indexes were loaded from files: read everything on next sync.
@@ -74,34 +90,60 @@ class LocalEntries:
                     self._present.discard(entry_id)
             if fresh:
                 self._add(
-                    session.execute(
-                        select(BankLocalFeatures.entry_id, BankLocalFeatures.features).where(
-                            BankLocalFeatures.entry_id.in_(fresh)
-                        )
-                    )
+                    session,
+                    session.execute(select(*_COLUMNS).where(BankLocalFeatures.entry_id.in_(fresh))),
                 )
 
     def load(self, session: Session) -> None:
         """Every active entry's local features, replacing what is held."""
         rows = session.execute(
-            select(BankLocalFeatures.entry_id, BankLocalFeatures.features)
+            select(*_COLUMNS)
             .join(BankEntry)
             .where(BankEntry.status == bank.ACTIVE)
             .execution_options(yield_per=_CHUNK)
         )
         with self._lock:
             self.index, self._present = LocalIndex(), set()
-            self._add(rows)
+            self._add(session, rows)
             self.stale = False
 
-    def _add(self, rows: Iterable[Any]) -> None:
-        for entry_id, packed in rows:
+    def _add(self, session: Session, rows: Iterable[Any]) -> None:
+        key: bytes | LocalFeaturesSealError | None = None
+        no_key: list[int] = []
+        plain = 0
+        for entry_id, stored, sealed in rows:
+            packed = bytes(stored)
+            plain += not sealed
             try:
-                features = LocalFeatures.from_bytes(bytes(packed))
+                if sealed:
+                    if key is None:  # fetched once per batch, and only if a row needs it
+                        try:
+                            key = local_seal.key_for_reading(self.keys, session)
+                        except LocalFeaturesSealError as exc:
+                            key = exc
+                    if isinstance(key, LocalFeaturesSealError):
+                        no_key.append(entry_id)
+                        continue
+                    packed = local_seal.open_sealed(key, entry_id, packed)
+                features = LocalFeatures.from_bytes(packed)
+            except LocalFeaturesSealError as exc:
+                log.warning("Bank entry %d is left out of local matching: %s", entry_id, exc)
+                continue
             except InvalidSignalError:
                 continue  # validated when banked; a damaged row must not stop every lookup
             self.index.add(entry_id, features)
             self._present.add(entry_id)
+        if plain:
+            log.warning(
+                "%d bank entries' local features are stored unsealed (banked before "
+                "migration 0019); seal them with: chorus bank seal-local",
+                plain,
+            )
+        if no_key:
+            log.warning(
+                "%d bank entries are left out of local matching (first: %d): %s",
+                len(no_key), no_key[0], key,
+            )  # fmt: skip
 
     def search(self, features: LocalFeatures) -> list[tuple[int, LocalMatch]]:
         """(entry id, match) of every banked photo one feature set of a copy verifiably

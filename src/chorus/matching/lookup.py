@@ -35,6 +35,7 @@ from chorus.matching.local_bank import (
     resolve_entries,
     search_queries,
 )
+from chorus.matching.local_seal import DataKeys
 from chorus.matching.models import BankChange, BankEntry, BankSignal, LookupAudit
 from chorus.matching.pdq_index import PdqIndex
 from chorus.matching.quarantine import QuarantinePolicy, item_digest, record_observations
@@ -82,10 +83,17 @@ class BankIndex:
     have their own (``robust_radius`` overrides the whole-region one, for benchmarks).
 
     The local index is not saved with the others: :meth:`load` leaves it empty and the
-    first :meth:`sync` reads every active entry's local features from the database."""
+    first :meth:`sync` reads every active entry's local features from the database. They
+    are sealed there: ``keys`` (the evidence key ring) opens them
+    (:mod:`chorus.matching.local_seal`); without it sealed rows are skipped, with a warning.
+    """
 
     def __init__(
-        self, radius: int = PdqSignal.radius or 31, robust_radius: int | None = None
+        self,
+        radius: int = PdqSignal.radius or 31,
+        robust_radius: int | None = None,
+        *,
+        keys: DataKeys | None = None,
     ) -> None:
         self.radius = radius
         self.radii = {
@@ -94,7 +102,7 @@ class BankIndex:
             "robust_half": RobustHalfSignal.radius or 36,
         }
         self.indexes = {kind: PdqIndex(radius=r) for kind, r in self.radii.items()}
-        self.local = LocalEntries()
+        self.local = LocalEntries(keys)
         self.seq = 0
         self._present: set[int] = set()
         self._lock = threading.Lock()
@@ -170,13 +178,15 @@ class BankIndex:
             )
 
     @classmethod
-    def load(cls, directory: Path) -> BankIndex | None:
+    def load(cls, directory: Path, *, keys: DataKeys | None = None) -> BankIndex | None:
         meta_path = directory / "bank-index.json"
         if not meta_path.exists():
             return None
         meta = json.loads(meta_path.read_text())
         radii = meta.get("radii") or {}
-        index = cls(radius=int(meta["radius"]), robust_radius=int(radii.get("robust", 0)))
+        index = cls(
+            radius=int(meta["radius"]), robust_radius=int(radii.get("robust", 0)), keys=keys
+        )
         if radii != index.radii:
             # saved before a signal type was indexed or a radius changed: rebuild from the bank
             return None

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from chorus.security import models as _security_models  # noqa: F401  (api_keys, for FKs)
@@ -56,7 +65,11 @@ class BankSignal(Base):
 class BankLocalFeatures(Base):
     """An entry's local features (``LocalFeatures.to_bytes()``, about 1 KB): one row per
     entry, apart from ``bank_signals`` because they are matched by a geometric check in
-    memory, never looked up by value. The entry's id is the key in the local index."""
+    memory, never looked up by value. The entry's id is the key in the local index.
+
+    ``features`` is sealed (:mod:`chorus.matching.local_seal`) when ``sealed`` is true;
+    rows banked before sealing existed (``sealed`` false) hold the plain bytes until
+    ``chorus bank seal-local`` seals them."""
 
     __tablename__ = "bank_local_features"
 
@@ -65,6 +78,7 @@ class BankLocalFeatures(Base):
         ForeignKey("bank_entries.id", ondelete="CASCADE"), unique=True
     )
     features: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     entry: Mapped[BankEntry] = relationship(back_populates="local")

@@ -84,7 +84,7 @@ class Monitor:
         policy = fetch_policy(settings)
         slots = HostSlots(sessions, lease_s=policy.timeout_s + 10)  # longer than any request
         self.fetcher = Fetcher(policy, shared=slots)
-        self.index = BankIndex(radius=settings.match_radius)
+        self.index = BankIndex(radius=settings.match_radius, keys=self.keyring)
         self.pool = HashingPool(1, limits=settings.fingerprint_limits())
         self._seen: OrderedDict[str, _Seen] = OrderedDict()  # media URL -> its lookups
         self._seen_limit = settings.monitor_seen_cache

@@ -167,7 +167,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        index = BankIndex.load(index_dir) or BankIndex(radius=settings.match_radius)
+        index = BankIndex.load(index_dir, keys=keyring) or BankIndex(
+            radius=settings.match_radius, keys=keyring
+        )
         with transaction(sessions) as session:
             index.sync(session, force=True)
         app.state.bank_index = index

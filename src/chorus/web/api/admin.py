@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from chorus.matching import bank
@@ -95,7 +95,9 @@ class EntryOut(BaseModel):
 
 
 @router.post("/bank/entries", summary="Bank a fingerprint", status_code=201)
-def add_entry(body: EntryIn, session: SessionDep, index: IndexDep, key: BankKey) -> EntryOut:
+def add_entry(
+    body: EntryIn, request: Request, session: SessionDep, index: IndexDep, key: BankKey
+) -> EntryOut:
     """Register fingerprints made on the survivor's device (e.g. by `chorus hash`).
     Only fingerprints: an image is never sent."""
     entry = bank.register(
@@ -112,6 +114,7 @@ def add_entry(body: EntryIn, session: SessionDep, index: IndexDep, key: BankKey)
             local=body.local,
         ),
         actor=f"apikey:{key.key_id}",
+        keys=request.app.state.keyring,
     )
     session.commit()
     index.invalidate()

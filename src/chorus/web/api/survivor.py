@@ -134,7 +134,7 @@ def add_fingerprints(
                 bank.register(
                     session, owner_id=survivor.reference, provenance="survivor_device",
                     signals=SignalInput.from_record(record),
-                    actor=f"survivor:{survivor.reference}",
+                    actor=f"survivor:{survivor.reference}", keys=request.app.state.keyring,
                 )  # fmt: skip
             added += 1
         except (ChorusError, ValueError) as exc:
