@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.monitor.board import Board, running
 
 from chorus.config import Settings
+from chorus.evidence.keys import KeyRing
 from chorus.fingerprint import fingerprint_bytes, fingerprint_path
 from chorus.matching import bank
 from chorus.matching.bank import SignalInput
@@ -80,7 +81,8 @@ def latency(photos: list[Path], runs: int) -> list[float]:
         with transaction(sessions) as session:  # type: ignore[operator]
             record = fingerprint_path(photos[run]).as_record()
             bank.register(session, owner_id="C-1", provenance="caseworker",
-                          signals=SignalInput.from_record(record))  # fmt: skip
+                          signals=SignalInput.from_record(record),
+                          keys=KeyRing(settings))  # fmt: skip
         board = Board()
         thread = board.post(None, photos[-1].read_bytes()).no
         with running(board) as base:
