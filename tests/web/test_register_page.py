@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, Request, Route
 
+from tests.matching.keys import MASTER_KEY
 from tests.web.browser import outcomes, wait_until_done
 
 CHORUS = [sys.executable, "-m", "chorus.cli"]
@@ -253,6 +254,8 @@ def test_quick_exit_leaves_no_history(context: BrowserContext, page_server: str)
 def chorus(database_url: str, *args: str, stdin: str | None = None) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHORUS_")}
     env["CHORUS_DATABASE_URL"] = database_url
+    # the page server's master key: local features are banked sealed with a data key it wraps
+    env["CHORUS_EVIDENCE_MASTER_KEY"] = MASTER_KEY
     done = subprocess.run(
         [*CHORUS, *args], capture_output=True, text=True, env=env, input=stdin, timeout=300
     )
