@@ -223,7 +223,7 @@ def main() -> None:
     want = got = wrong = checked = 0
     bank = LocalBank.of(real)
     for (owner, q), found in zip(queries, answers, strict=True):
-        passed, n = matches(bank, q)
+        passed, n, _captures = matches(bank, q)
         expected = set(np.flatnonzero(passed).tolist())
         keys = {k for k, _m in found}
         want += len(expected)

@@ -116,3 +116,37 @@ def test_the_pre_check_keeps_every_photo_the_check_accepts(
     assert dropped > len(bank)  # it does skip photos
     assert index.close_enough([], _queries(bank[0][1])) == []
     assert index.close_enough(slots, []) == []
+
+
+def _features(descriptors: list[int]) -> local.LocalFeatures:
+    points = np.random.default_rng(len(descriptors)).random((len(descriptors), 3)) * 300
+    return local.LocalFeatures(
+        400, 300, points.astype(np.float32), np.array(descriptors, np.uint64)
+    )
+
+
+def test_candidates_count_close_corners_once_each_most_first() -> None:
+    rng = np.random.default_rng(7)
+    copy = [int(d) for d in rng.integers(0, 1 << 63, size=8, dtype=np.int64)]
+    outside = [b for b in range(64) if b not in local_index._POSITIONS[0].tolist()]
+
+    def moved(d: int, bits: int) -> int:  # same key in table 0, ``bits`` bits away
+        return d ^ sum(1 << b for b in outside[:bits])
+
+    noise = [int(d) for d in rng.integers(0, 1 << 63, size=8, dtype=np.int64)]
+    photos = {
+        1: [moved(d, 3) for d in copy[:3]] + noise[:5],  # three close corners
+        2: [moved(d, 3) for d in copy],  # eight
+        3: [moved(d, 20) for d in copy],  # the keys agree, the descriptors are far
+        4: [moved(copy[0], 2), *noise[3:]],  # one close corner, however often it repeats
+    }
+    index = LocalIndex()
+    index.add_many([(k, _features(v)) for k, v in photos.items()])
+    slot = {k: index._slot_of[k] for k in photos}
+    assert index.candidates([_features(copy)]) == [slot[2], slot[1]]
+    assert index.candidates([_features([copy[0]] * 8)]) == []  # photo 4: one corner
+    for k, v in photos.items():  # the overflow (photos added since the build) counts alike
+        index.add(10 + k, _features(v))
+    found = index.candidates([_features(copy)])
+    assert set(found) == {slot[2], slot[1], index._slot_of[12], index._slot_of[11]}
+    assert set(found[:2]) == {slot[2], index._slot_of[12]}

@@ -12,22 +12,22 @@ set: the check rejects those before fitting anything, so this loses no match.
 Candidates come from hash tables over fixed subsets of the 64 descriptor bits
 (locality-sensitive hashing for Hamming space): every banked corner is filed under
 :data:`TABLES` keys of :data:`KEY_BITS` bits each, and each corner of a copy looks up its
-own keys. A photo is a candidate when at least :data:`MIN_VOTES` (copy corner, table)
-pairs hit its corners; the :data:`MAX_CANDIDATES` with most votes are checked. A verified
-match needs at least ``local.MIN_INLIERS`` corners within ``local.RADIUS`` bits, and most
-of those share a key in one of the tables, so a true match gathers votes well above the
-minimum. Votes are counted without sorting every hit: a photo's hits (copy corner, table,
-banked corner) bound its votes from above, so only photos with MIN_VOTES hits have their
-(copy corner, photo) pairs sorted and counted. Keys shared by more than :data:`MAX_BUCKET`
-corners (textures common to many photos) are skipped: they vote for everything and tell
-little. The bound is a trade of speed for recall that depends on the bank's size: see
-:data:`MAX_BUCKET`.
+own keys. A hit (copy corner, table, banked corner) whose two descriptors are also within
+``local.RADIUS`` bits is a *close* hit, as the corners of a verified match are; a hit
+whose keys agree by chance is mostly far (a key fixes 22 of the 64 bits). A photo's votes
+are its close hits' distinct copy corners or distinct banked corners, whichever are fewer
+(a corner of a repeated texture votes once); photos with at least :data:`MIN_VOTES` are
+ranked by votes (then hits) and the first :data:`MAX_CANDIDATES` checked. Only photos with
+MIN_VOTES hits of any kind can have as many votes, so only their banked descriptors are
+fetched and compared. Keys shared by more than :data:`MAX_BUCKET` corners (textures
+common to many photos) are skipped: they vote for everything and tell little. The bound
+is a trade of speed for recall that depends on the bank's size: see :data:`MAX_BUCKET`.
 
 Layout: corners in flat arrays (descriptor, position, size: 20 bytes a corner);
-each table in compressed rows (a 2^KEY_BITS offset array and one int32 photo slot per
-corner). Photos added after the last :meth:`build` sit in a small overflow table until
-the next build; removed photos are dropped from the answers at once and from the arrays
-at the next build.
+each table in compressed rows (a 2^KEY_BITS offset array and one int32 per corner: the
+photo's slot and the corner's number in the photo). Photos added after the last
+:meth:`build` sit in a small overflow table until the next build; removed photos are
+dropped from the answers at once and from the arrays at the next build.
 """
 
 from __future__ import annotations
@@ -41,9 +41,15 @@ from chorus.fingerprint.local import MIN_INLIERS, RADIUS, LocalFeatures, LocalMa
 
 TABLES: Final = 8
 KEY_BITS: Final = 22
-MIN_VOTES: Final = 3
-#: At most this many candidates (most votes first) are checked per copy.
-MAX_CANDIDATES: Final = 24
+#: Close votes a candidate needs. Measured on every 7th copy of
+#: ``benchmarks/bench_local_lookup.py`` (1,249 brute-force matches) with a 200k-image bank
+#: and MAX_BUCKET 51, MAX_CANDIDATES 5 (which lost 2.40% with the earlier plain votes, as
+#: 256 and 24 did at 1M): 0.80% lost with 2, 0.88% with 3.
+MIN_VOTES: Final = 2
+#: At most this many candidates (most votes first) are checked per copy: on the bank
+#: above, 24 lost 0.56% of the matches, 12 0.64%, 5 0.80% (close votes rank a true photo
+#: first or not at all, mostly).
+MAX_CANDIDATES: Final = 16
 #: Keys filed under more corners than this are not looked up. Measured on
 #: ``benchmarks/bench_local_lookup.py``'s 1M-image bank against brute force, on every 7th
 #: of its 10,000 copies (all ten copy kinds; 1,266 matches), with MAX_CANDIDATES 24, on 2
@@ -52,7 +58,8 @@ MAX_CANDIDATES: Final = 24
 #: lost 23% on two copy kinds (a true corner's bucket is crowded out: the synthetic bank
 #: holds about 1,000 near-copies of every real corner, about a tenth of which share a
 #: key). So the bound buys speed; the matches lost are mostly hard copies (70% crops,
-#: screenshots) whose photo gets too few votes to rank in the top MAX_CANDIDATES.
+#: screenshots) whose photo gets too few votes to rank in the top MAX_CANDIDATES. (Those
+#: numbers are for votes of any hit; close votes lose far fewer: see MIN_VOTES.)
 #: Buckets grow with the bank, so a much larger bank needs this raised (or longer keys).
 MAX_BUCKET: Final = 256
 #: From this many corners on, each table keeps an offset per key (16 MiB a table) rather
@@ -119,10 +126,13 @@ class LocalIndex:
         self._desc = np.zeros(0, dtype=np.uint64)
         self._points = np.zeros((0, 3), dtype=np.float32)
         self._offsets: list[npt.NDArray[np.int64]] = []
-        self._owners: list[npt.NDArray[np.int32]] = []
+        # per table, in key order: slot << bits | the corner's number in its photo
+        self._owners: list[npt.NDArray[np.signedinteger]] = []
+        self._bits = 0
         self._built = 0  # slots covered by the compressed tables
         self._pending: list[LocalFeatures] = []  # slots >= built not yet in flat arrays
-        self._overflow: list[dict[int, list[int]]] = [{} for _ in range(TABLES)]
+        # per table and key: (slot, corner of the photo) of the photos added since the build
+        self._overflow: list[dict[int, list[tuple[int, int]]]] = [{} for _ in range(TABLES)]
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -142,8 +152,8 @@ class LocalIndex:
         self._key_of.append(key)
         self._pending.append(features)
         for t, column in enumerate(table_keys(features.descriptors).T.tolist()):
-            for k in set(column):
-                self._overflow[t].setdefault(k, []).append(slot)
+            for c, k in enumerate(column):
+                self._overflow[t].setdefault(k, []).append((slot, c))
         if len(self._pending) >= REBUILD_AFTER:
             self.build()
 
@@ -199,7 +209,12 @@ class LocalIndex:
         self._key_of = list(keys)
         self._slot_of = {k: s for s, k in enumerate(self._key_of)}
         self._removed = set()
-        owner = np.repeat(np.arange(n, dtype=np.int32), self._count)
+        most = int(self._count.max()) if n else 0
+        self._bits = bits = max(1, (most - 1).bit_length())
+        wide = n << bits >= 1 << 31
+        owner = np.repeat(np.arange(n, dtype=np.int64) << bits, self._count)
+        owner += np.arange(len(self._desc), dtype=np.int64) - np.repeat(self._start, self._count)
+        owner = owner.astype(np.int64 if wide else np.int32)
         self._offsets, self._owners = [], []
         for t in range(TABLES):
             column = table_keys(self._desc, t)
@@ -233,14 +248,23 @@ class LocalIndex:
         return lo, np.searchsorted(offsets, probe, side="right").astype(np.int64)
 
     def candidates(self, queries: list[LocalFeatures]) -> list[int]:
-        """Slots of photos with at least :data:`MIN_VOTES` votes, most votes first."""
+        """Slots of photos with at least :data:`MIN_VOTES` close votes, most first.
+
+        A hit is a (copy corner, table, banked corner) whose keys agree; it is a *close*
+        hit when the two descriptors are within ``local.RADIUS`` bits, as the corners of a
+        verified match are. A photo's votes are its close hits' distinct copy corners or
+        distinct banked corners, whichever are fewer (one corner of a repeated texture
+        cannot vote many times); ties go to the photo with more hits."""
         if not queries:
             return []
         desc = np.concatenate([q.descriptors for q in queries])
         keys = table_keys(desc)
         corner = np.arange(len(desc), dtype=np.int32)
-        photos: list[npt.NDArray[np.int32]] = []  # per hit: the photo's slot, the corner
+        # per hit: the photo's table entry (slot and corner) and the copy's corner; hits in
+        # the overflow: slot, the photo's corner, the copy's corner
+        entries: list[npt.NDArray[np.signedinteger]] = []
         corners: list[npt.NDArray[np.int32]] = []
+        extra: list[tuple[int, int, int]] = []
         for t in range(TABLES):
             if self._built:
                 lo, hi = self._ranges(t, keys[:, t])
@@ -250,39 +274,49 @@ class LocalIndex:
                 if total:
                     where = np.repeat(lo - (np.cumsum(sizes) - sizes), sizes)
                     where += np.arange(total, dtype=np.int64)
-                    photos.append(self._owners[t][where])
+                    entries.append(self._owners[t][where])
                     corners.append(np.repeat(corner, sizes))
             if self._pending:
                 table = self._overflow[t]
-                extra = [
-                    (slot, c)
+                extra += [
+                    (slot, theirs, c)
                     for c, k in enumerate(keys[:, t].tolist())
-                    for slot in table.get(k, ())
+                    for slot, theirs in table.get(k, ())
                 ]
-                if extra:
-                    both = np.array(extra, dtype=np.int32).reshape(-1, 2)
-                    photos.append(both[:, 0])
-                    corners.append(both[:, 1])
-        if not photos:
+        if not entries and not extra:
             return []
-        photo = np.concatenate(photos)
-        # one vote per (copy corner, photo), however many tables or corners of the photo
-        # it hits: the hits a photo has bound its votes from above, so only the photos
-        # with MIN_VOTES hits are counted exactly (a sort of their pairs)
-        hot = np.bincount(photo, minlength=len(self._key_of))[photo] >= MIN_VOTES
-        pairs = photo[hot].astype(np.int64) << _SHIFT
-        pairs |= np.concatenate(corners)[hot]
-        pairs.sort()
-        if not len(pairs):
+        entry = np.concatenate(entries) if entries else np.zeros(0, np.int64)
+        mine = np.concatenate(corners) if corners else np.zeros(0, np.int32)
+        late = np.array(extra, dtype=np.int64).reshape(-1, 3)
+        photo = entry >> self._bits
+        # a photo's hits bound its votes from above: only photos with MIN_VOTES hits are
+        # looked at further (their banked descriptors fetched and compared)
+        counted = np.concatenate((photo, late[:, 0])) if len(late) else photo
+        hits = np.bincount(counted, minlength=len(self._key_of))
+        hot = hits[photo] >= MIN_VOTES
+        entry, mine = entry[hot].astype(np.int64), mine[hot]
+        photo = entry >> self._bits
+        theirs_ = entry & ((1 << self._bits) - 1)
+        banked = self._desc[self._start[photo] + theirs_]
+        late = late[hits[late[:, 0]] >= MIN_VOTES]
+        if len(late):
+            photo = np.concatenate((photo, late[:, 0]))
+            theirs_ = np.concatenate((theirs_, late[:, 1]))
+            mine = np.concatenate((mine, late[:, 2].astype(np.int32)))
+            found = [self._pending[s - self._built].descriptors[c] for s, c in late[:, :2].tolist()]
+            banked = np.concatenate((banked, np.array(found, dtype=np.uint64)))
+        close = np.bitwise_count(desc[mine] ^ banked) <= RADIUS
+        photo, mine, theirs_ = photo[close], mine[close], theirs_[close]
+        if not len(photo):
             return []
-        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
-        photo = pairs >> _SHIFT
-        first = np.flatnonzero(np.concatenate(([True], photo[1:] != photo[:-1])))
-        owners = photo[first]
-        votes = np.diff(np.append(first, len(photo)))
+        by_copy = np.unique(photo << _SHIFT | mine) >> _SHIFT
+        by_bank = np.unique(photo << _SHIFT | theirs_) >> _SHIFT
+        owners, copy_votes = np.unique(by_copy, return_counts=True)
+        _same, bank_votes = np.unique(by_bank, return_counts=True)  # the same photos
+        votes = np.minimum(copy_votes, bank_votes)
         keep = votes >= MIN_VOTES
         owners, votes = owners[keep], votes[keep]
-        order = np.lexsort((owners, -votes))
+        order = np.lexsort((owners, -hits[owners], -votes))
         ranked = owners[order]
         if self._removed:
             ranked = ranked[~np.isin(ranked, np.fromiter(self._removed, dtype=np.int64))]
