@@ -18,10 +18,11 @@ whose keys agree by chance is mostly far (a key fixes 22 of the 64 bits). A phot
 are its close hits' distinct copy corners or distinct banked corners, whichever are fewer
 (a corner of a repeated texture votes once); photos with at least :data:`MIN_VOTES` are
 ranked by votes (then hits) and the first :data:`MAX_CANDIDATES` checked. Only photos with
-MIN_VOTES hits of any kind can have as many votes, so only their banked descriptors are
-fetched and compared. Keys shared by more than :data:`MAX_BUCKET` corners (textures
-common to many photos) are skipped: they vote for everything and tell little. The bound
-is a trade of speed for recall that depends on the bank's size: see :data:`MAX_BUCKET`.
+:data:`RAW_HITS` hits of any kind have their banked descriptors fetched and compared
+(with MIN_VOTES, exact: a photo with fewer hits cannot have as many votes). Keys shared
+by more than :data:`MAX_BUCKET` corners (textures common to many photos) are skipped:
+they vote for everything and tell little. The bound is a trade of speed for recall that
+depends on the bank's size: see :data:`MAX_BUCKET`.
 
 Layout: corners in flat arrays (descriptor, position, size: 20 bytes a corner);
 each table in compressed rows (a 2^KEY_BITS offset array and one int32 per corner: the
@@ -46,6 +47,9 @@ KEY_BITS: Final = 22
 #: and MAX_BUCKET 51, MAX_CANDIDATES 5 (which lost 2.40% with the earlier plain votes, as
 #: 256 and 24 did at 1M): 0.80% lost with 2, 0.88% with 3.
 MIN_VOTES: Final = 2
+#: Hits of any kind (close or not) a photo needs before its banked descriptors are read to
+#: find its close hits (at least MIN_VOTES: a photo with fewer cannot have MIN_VOTES votes).
+RAW_HITS: Final = MIN_VOTES
 #: At most this many candidates (most votes first) are checked per copy: on the bank
 #: above, 24 lost 0.56% of the matches, 12 0.64%, 5 0.80% (close votes rank a true photo
 #: first or not at all, mostly).
@@ -110,6 +114,23 @@ def table_keys(descriptors: npt.NDArray[np.uint64], table: int | None = None) ->
     for byte in range(8):
         one |= _BYTE_KEYS[byte, :, table][octets[:, byte]]
     return one
+
+
+def _runs(values: Ints) -> tuple[Ints, Ints]:
+    """Where each run of equal values of a sorted array starts, and its length."""
+    if not len(values):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    return starts, np.diff(np.append(starts, len(values)))
+
+
+def _distinct(photo: Ints, corner: Ints) -> tuple[Ints, Ints]:
+    """The photos (ascending) and how many distinct ``corner`` values each has."""
+    pairs = np.sort(photo << _SHIFT | corner)
+    first = np.concatenate(([True], pairs[1:] != pairs[:-1]))
+    owners = pairs[first] >> _SHIFT
+    starts, counts = _runs(owners)
+    return owners[starts], counts
 
 
 class LocalIndex:
@@ -254,16 +275,21 @@ class LocalIndex:
         hit when the two descriptors are within ``local.RADIUS`` bits, as the corners of a
         verified match are. A photo's votes are its close hits' distinct copy corners or
         distinct banked corners, whichever are fewer (one corner of a repeated texture
-        cannot vote many times); ties go to the photo with more hits."""
+        cannot vote many times); ties go to the photo with more hits. Only photos with
+        :data:`RAW_HITS` hits are looked at for close hits.
+
+        The hits are counted by sorting, not per photo slot: each hit is one int64 (the
+        table entry, then the copy's corner), so sorting them groups them by photo, then
+        banked corner, and the descriptors are read in address order."""
         if not queries:
             return []
         desc = np.concatenate([q.descriptors for q in queries])
         keys = table_keys(desc)
-        corner = np.arange(len(desc), dtype=np.int32)
-        # per hit: the photo's table entry (slot and corner) and the copy's corner; hits in
-        # the overflow: slot, the photo's corner, the copy's corner
-        entries: list[npt.NDArray[np.signedinteger]] = []
-        corners: list[npt.NDArray[np.int32]] = []
+        corner = np.arange(len(desc), dtype=np.int64)
+        bits = self._bits
+        # per hit in the tables: entry (slot << bits | the photo's corner) << _SHIFT | the
+        # copy's corner; hits in the overflow: slot, the photo's corner, the copy's corner
+        parts: list[Ints] = []
         extra: list[tuple[int, int, int]] = []
         for t in range(TABLES):
             if self._built:
@@ -274,8 +300,9 @@ class LocalIndex:
                 if total:
                     where = np.repeat(lo - (np.cumsum(sizes) - sizes), sizes)
                     where += np.arange(total, dtype=np.int64)
-                    entries.append(self._owners[t][where])
-                    corners.append(np.repeat(corner, sizes))
+                    packed = self._owners[t][where].astype(np.int64) << _SHIFT
+                    packed |= np.repeat(corner, sizes)
+                    parts.append(packed)
             if self._pending:
                 table = self._overflow[t]
                 extra += [
@@ -283,40 +310,39 @@ class LocalIndex:
                     for c, k in enumerate(keys[:, t].tolist())
                     for slot, theirs in table.get(k, ())
                 ]
-        if not entries and not extra:
-            return []
-        entry = np.concatenate(entries) if entries else np.zeros(0, np.int64)
-        mine = np.concatenate(corners) if corners else np.zeros(0, np.int32)
-        late = np.array(extra, dtype=np.int64).reshape(-1, 3)
-        photo = entry >> self._bits
-        # a photo's hits bound its votes from above: only photos with MIN_VOTES hits are
+        hit = np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+        photo = hit >> (_SHIFT + bits)
+        starts, hits = _runs(photo)
+        hit_photo = photo[starts]  # the photos with hits (ascending) and how many each
+        # a photo's hits bound its votes from above: only photos with RAW_HITS hits are
         # looked at further (their banked descriptors fetched and compared)
-        counted = np.concatenate((photo, late[:, 0])) if len(late) else photo
-        hits = np.bincount(counted, minlength=len(self._key_of))
-        hot = hits[photo] >= MIN_VOTES
-        entry, mine = entry[hot].astype(np.int64), mine[hot]
-        photo = entry >> self._bits
-        theirs_ = entry & ((1 << self._bits) - 1)
+        hit = hit[np.repeat(hits >= RAW_HITS, hits)]
+        photo = hit >> (_SHIFT + bits)
+        theirs_ = (hit >> _SHIFT) & ((1 << bits) - 1)
+        mine = hit & ((1 << _SHIFT) - 1)
         banked = self._desc[self._start[photo] + theirs_]
-        late = late[hits[late[:, 0]] >= MIN_VOTES]
-        if len(late):
+        if extra:
+            late = np.array(extra, dtype=np.int64)
+            late_photo, late_hits = np.unique(late[:, 0], return_counts=True)
+            # overflow slots follow every built one: the photos stay in ascending order
+            hit_photo = np.concatenate((hit_photo, late_photo))
+            hits = np.concatenate((hits, late_hits))
+            late = late[late_hits[np.searchsorted(late_photo, late[:, 0])] >= RAW_HITS]
             photo = np.concatenate((photo, late[:, 0]))
             theirs_ = np.concatenate((theirs_, late[:, 1]))
-            mine = np.concatenate((mine, late[:, 2].astype(np.int32)))
+            mine = np.concatenate((mine, late[:, 2]))
             found = [self._pending[s - self._built].descriptors[c] for s, c in late[:, :2].tolist()]
             banked = np.concatenate((banked, np.array(found, dtype=np.uint64)))
         close = np.bitwise_count(desc[mine] ^ banked) <= RADIUS
         photo, mine, theirs_ = photo[close], mine[close], theirs_[close]
         if not len(photo):
             return []
-        by_copy = np.unique(photo << _SHIFT | mine) >> _SHIFT
-        by_bank = np.unique(photo << _SHIFT | theirs_) >> _SHIFT
-        owners, copy_votes = np.unique(by_copy, return_counts=True)
-        _same, bank_votes = np.unique(by_bank, return_counts=True)  # the same photos
+        owners, bank_votes = _distinct(photo, theirs_)
+        _same, copy_votes = _distinct(photo, mine)  # the same photos
         votes = np.minimum(copy_votes, bank_votes)
         keep = votes >= MIN_VOTES
         owners, votes = owners[keep], votes[keep]
-        order = np.lexsort((owners, -hits[owners], -votes))
+        order = np.lexsort((owners, -hits[np.searchsorted(hit_photo, owners)], -votes))
         ranked = owners[order]
         if self._removed:
             ranked = ranked[~np.isin(ranked, np.fromiter(self._removed, dtype=np.int64))]
