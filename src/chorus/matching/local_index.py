@@ -19,7 +19,8 @@ are its close hits' distinct copy corners or distinct banked corners, whichever 
 (a corner of a repeated texture votes once); photos with at least :data:`MIN_VOTES` are
 ranked by votes (then hits) and the first :data:`MAX_CANDIDATES` checked. Only photos with
 :data:`RAW_HITS` hits of any kind have their banked descriptors fetched and compared
-(with MIN_VOTES, exact: a photo with fewer hits cannot have as many votes). Keys shared
+(a photo with fewer than MIN_VOTES hits cannot have as many votes; RAW_HITS is one more,
+for speed, so a photo with two close votes from two hits is missed). Keys shared
 by more than :data:`MAX_BUCKET` corners (textures common to many photos) are skipped:
 they vote for everything and tell little. The bound is a trade of speed for recall that
 depends on the bank's size: see :data:`MAX_BUCKET`.
@@ -48,8 +49,12 @@ KEY_BITS: Final = 22
 #: 256 and 24 did at 1M): 0.80% lost with 2, 0.88% with 3.
 MIN_VOTES: Final = 2
 #: Hits of any kind (close or not) a photo needs before its banked descriptors are read to
-#: find its close hits (at least MIN_VOTES: a photo with fewer cannot have MIN_VOTES votes).
-RAW_HITS: Final = MIN_VOTES
+#: find its close hits. MIN_VOTES would lose nothing (a photo with fewer hits cannot have
+#: as many votes); one more skips reading the descriptors of the many photos with two
+#: chance hits. Measured on every 7th copy of ``benchmarks/bench_local_lookup.py`` at 1M
+#: (1,249 brute-force matches; one core of 2 shared with other work): 2 lost 9 (0.72%) at
+#: 97-100 copies/s, 3 lost 10 (0.80%) at 117-127/s.
+RAW_HITS: Final = 3
 #: At most this many candidates (most votes first) are checked per copy: on the bank
 #: above, 24 lost 0.56% of the matches, 12 0.64%, 5 0.80% (close votes rank a true photo
 #: first or not at all, mostly).
