@@ -3,8 +3,8 @@
 The global codes (PDQ, :mod:`chorus.fingerprint.robust`) hash a whole frame, so a crop
 whose window sits away from the centre is a different frame to them. This signal follows
 the picture instead of the frame: up to :data:`BANK_POINTS` corners of the photo (OpenCV's
-ORB: oriented FAST corners with rotated BRIEF descriptors, over an 8-level scale pyramid),
-spread over the frame, each kept as its position, size and the first :data:`BITS` of
+ORB: oriented FAST corners with rotated BRIEF descriptors, over an 8-level scale pyramid;
+the bank keeps those of the finest :data:`BANK_LEVELS` levels), spread over the frame, each kept as its position, size and the first :data:`BITS` of
 its binary descriptor (not its angle: see "Privacy of the local signal" in
 ``docs/robust-matching.md``) (ORB orders its 256 intensity tests so the first
 ones carry the most). A copy found later gives up to :data:`QUERY_POINTS` corners of its
@@ -40,10 +40,19 @@ from chorus.errors import InvalidSignalError
 
 #: Bumped whenever the features for the same image, or their encoding, would change.
 #: 2: the corners' angles are no longer kept (they helped rebuild the photo, not match it).
-VERSION: Final = 2
+#: 3: a banked photo keeps only corners of the finest :data:`BANK_LEVELS` pyramid levels.
+VERSION: Final = 3
 #: Corners kept for a banked photo, and found in a copy.
 BANK_POINTS: Final = 64
 QUERY_POINTS: Final = 400
+#: A banked photo keeps corners of ORB's finest this many pyramid levels only (sizes 31,
+#: 37 and 45 px of the 400 px frame; the copy side keeps all eight). A coarse corner's
+#: intensity tests span up to 111 px, a quarter of the frame: they described the photo's
+#: large light and dark areas, which is what an attacker rebuilds, and matched no better
+#: (see "Privacy of the local signal" in ``docs/robust-matching.md``).
+BANK_LEVELS: Final = 3
+#: The largest size a banked corner may have (ORB: 31 px x 1.2 ** level), with rounding room.
+MAX_BANK_SIZE: Final = 31.0 * 1.2 ** (BANK_LEVELS - 1) + 0.5
 #: Bits of each descriptor kept (the first of ORB's 256, in its learned order).
 BITS: Final = 64
 #: A corner of the photo and one of the copy correspond when their descriptors are
@@ -242,6 +251,17 @@ def select(corners: Corners, limit: int, spread: bool) -> LocalFeatures:
     return LocalFeatures(w, h, points, words)
 
 
+def bank_select(corners: Corners) -> LocalFeatures | None:
+    """The corners a banked photo keeps: of the finest :data:`BANK_LEVELS` levels, up to
+    :data:`BANK_POINTS` spread over the frame; None when fewer than :data:`MIN_INLIERS`
+    are that fine (the photo could never be matched by them)."""
+    geo, descriptors, shape = corners
+    fine = geo[:, 2] <= MAX_BANK_SIZE
+    if int(fine.sum()) < MIN_INLIERS:
+        return None
+    return select((geo[fine], descriptors[fine], shape), BANK_POINTS, spread=True)
+
+
 def features(gray: np.ndarray, limit: int, spread: bool) -> LocalFeatures | None:
     """:func:`select` of :func:`detect`: None when too few corners are found."""
     corners = detect(gray)
@@ -276,7 +296,7 @@ def codes_for(luma: Luma, rects: Rects = ()) -> LocalCodes:
     """Bank and query features of upright luma from one detection on the whole image
     (plus one on a region of ``rects``, for the query side only)."""
     corners = detect(working_luma(luma))
-    bank = None if corners is None else select(corners, BANK_POINTS, spread=True)
+    bank = None if corners is None else bank_select(corners)
     query = [] if corners is None else [select(corners, QUERY_POINTS, spread=False)]
     part = _region_pass(luma, rects)
     return LocalCodes(bank=bank, query=tuple(query + ([part] if part is not None else [])))
@@ -284,7 +304,8 @@ def codes_for(luma: Luma, rects: Rects = ()) -> LocalCodes:
 
 def bank_features(luma: Luma) -> LocalFeatures | None:
     """Features registered for a protected photo (upright luma, any size)."""
-    return features(working_luma(luma), BANK_POINTS, spread=True)
+    corners = detect(working_luma(luma))
+    return None if corners is None else bank_select(corners)
 
 
 def query_features(luma: Luma, rects: Rects = ()) -> list[LocalFeatures]:
