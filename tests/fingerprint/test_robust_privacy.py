@@ -75,27 +75,52 @@ def _correlation(a: Array, b: Array) -> float:
     return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
 
 
+def _attack(path: Path) -> tuple[float, float]:
+    """Correlations with the photo's thumbnail of the rebuild from every stored code and
+    from the full-frame code alone."""
+    data, _image = load_photo(path)
+    luma = robust.luma_for_hashing(data)
+    codes = robust.codes_for(luma)
+    assert codes is not None
+    stored = [(box, code) for name, code in codes.bank if (box := _window(name, luma.shape))]
+    assert len(stored) >= 15  # the attack uses (nearly) everything the bank keeps
+    first = dict(codes.bank)["full"]
+    thumbnail = np.asarray(
+        Image.fromarray(luma.astype(np.float32), mode="F").resize(
+            (GRID, GRID), Image.Resampling.BOX
+        ),
+        dtype=np.float64,
+    )
+    return (
+        _correlation(rebuild(stored, luma.shape), thumbnail),
+        _correlation(rebuild([(stored[0][0], first)], luma.shape), thumbnail),
+    )
+
+
 @pytest.mark.slow
 def test_stored_codes_do_not_rebuild_a_recognisable_image(photos: list[Path]) -> None:
-    everything, full_only = [], []
-    for path in photos[:5]:
-        data, _image = load_photo(path)
-        luma = robust.luma_for_hashing(data)
-        codes = robust.codes_for(luma)
-        assert codes is not None
-        stored = [(box, code) for name, code in codes.bank if (box := _window(name, luma.shape))]
-        assert len(stored) >= 15  # the attack uses (nearly) everything the bank keeps
-        first = dict(codes.bank)["full"]
-        thumbnail = np.asarray(
-            Image.fromarray(luma.astype(np.float32), mode="F").resize(
-                (GRID, GRID), Image.Resampling.BOX
-            ),
-            dtype=np.float64,
-        )
-        everything.append(_correlation(rebuild(stored, luma.shape), thumbnail))
-        full_only.append(_correlation(rebuild([(stored[0][0], first)], luma.shape), thumbnail))
+    everything, full_only = zip(*(_attack(path) for path in photos[:5]), strict=True)
     # The attack is not a straw man: it does recover something of each photo ...
     assert np.mean(everything) > 0.15
     # ... but far from a recognisable picture, and barely more than one PDQ-like code gives.
     assert max(everything) < 0.65
     assert np.mean(everything) - np.mean(full_only) < 0.1
+
+
+#: Of the first 60 shared photos, the one the robust codes rebuild best (measured
+#: 2026-12-02 while attacking the local features, which the same bar applies to).
+HARDEST = "073f2d48-e363-474d-acbe-11103356e7e2"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    raises=AssertionError,
+    strict=True,
+    reason="issue 9: on one of the first 60 shared photos the robust codes alone rebuild "
+    "an image correlating 0.68 with its thumbnail, past the 0.65 bar (the first five, "
+    "above, stay below 0.59); see docs/robust-matching.md, 'Privacy of the local signal'",
+)
+def test_the_hardest_known_photo_is_not_rebuilt_either(photos: list[Path]) -> None:
+    (path,) = [p for p in photos if p.stem == HARDEST]
+    everything, _full_only = _attack(path)
+    assert everything < 0.65
