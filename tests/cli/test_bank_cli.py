@@ -189,3 +189,42 @@ def test_seal_local_seals_rows_banked_before_sealing(database_url: str, photos: 
         assert again.stdout.strip() == "0 local feature rows sealed"
     finally:
         engine.dispose()
+
+
+def test_trim_local_drops_coarse_corners_of_rows_banked_before(
+    database_url: str, photos: list[Path]
+) -> None:
+    from sqlalchemy import select, update
+
+    from chorus.fingerprint import local
+    from chorus.matching.models import BankLocalFeatures
+    from chorus.store.engine import make_engine
+    from chorus.store.session import session_factory, transaction
+    from tests.matching.test_local_trim import _with_coarse
+
+    added = run(database_url, "bank", "add", "--owner", "case-6", str(photos[9]))
+    assert added.returncode == 0, added.stderr
+    untouched = run(database_url, "bank", "trim-local")
+    assert untouched.returncode == 0, untouched.stderr
+    assert untouched.stdout.strip() == (
+        "0 local feature rows trimmed, 0 removed (too few fine corners: matched by their "
+        "other signals), 1 unchanged"
+    )
+    old = _with_coarse(photos[9])  # as version 2 banked it, stored before sealing
+    engine = make_engine(database_url)
+    try:
+        sessions = session_factory(engine)
+        with transaction(sessions) as session:
+            session.execute(update(BankLocalFeatures).values(features=old.to_bytes(), sealed=False))
+        trimmed = run(database_url, "bank", "trim-local")
+        assert trimmed.returncode == 0, trimmed.stderr
+        assert trimmed.stdout.startswith("1 local feature rows trimmed, 0 removed")
+        with transaction(sessions) as session:
+            row = session.scalars(select(BankLocalFeatures)).one()
+            assert row.sealed and bytes(row.features) != old.to_bytes()
+            fine = local.fine_only(old)
+            assert fine is not None and len(fine) < len(old)
+            # sealed: a 12-byte nonce, the fine corners, a 16-byte tag
+            assert len(bytes(row.features)) == 12 + len(fine.to_bytes()) + 16
+    finally:
+        engine.dispose()

@@ -2,23 +2,24 @@
 
 The global codes (PDQ, :mod:`chorus.fingerprint.robust`) hash a whole frame, so a crop
 whose window sits away from the centre is a different frame to them. This signal follows
-the picture instead of the frame: up to :data:`BANK_POINTS` corners of the photo (OpenCV's
-ORB: oriented FAST corners with rotated BRIEF descriptors, over an 8-level scale pyramid;
-the bank keeps those of the finest :data:`BANK_LEVELS` levels), spread over the frame, each kept as its position, size and the first :data:`BITS` of
-its binary descriptor (not its angle: see "Privacy of the local signal" in
-``docs/robust-matching.md``) (ORB orders its 256 intensity tests so the first
-ones carry the most). A copy found later gives up to :data:`QUERY_POINTS` corners of its
-own, and it matches a banked photo when at least :data:`MIN_INLIERS` of the photo's
-corners find a descriptor within :data:`RADIUS` bits whose positions agree on one
-similarity transform (scale, rotation, shift; fitted by RANSAC), whose sizes agree
-with that transform too, and when those corners are at least :data:`MIN_SHARE` of
-the photo's corners that the transform puts inside the copy and spread over at least
-:data:`MIN_COVER` of the grid cells of the photo that the copy shows, and when they look
-like one capture of the scene (:func:`capture_score` below :data:`MAX_CAPTURE`). The last
-three rules are what keep two different photos taken in the same place apart (two jackets
-on the same hanger against the same wall, two pairs of jeans on the same blanket, in the
-shared photos): the wall and the hanger agree, the rest does not, and what agrees is
-another exposure from another standpoint rather than the same pixels.
+the picture instead of the frame: up to :data:`BANK_POINTS` corners of the photo
+(OpenCV's ORB: oriented FAST corners with rotated BRIEF descriptors, over an 8-level
+scale pyramid; the bank keeps those of the finest :data:`BANK_LEVELS` levels), spread
+over the frame, each kept as its position, size and the first :data:`BITS` of its binary
+descriptor (not its angle: see "Privacy of the local signal" in ``docs/robust-
+matching.md``) (ORB orders its 256 intensity tests so the first ones carry the most). A
+copy found later gives up to :data:`QUERY_POINTS` corners of its own, and it matches a
+banked photo when at least :data:`MIN_INLIERS` of the photo's corners find a descriptor
+within :data:`RADIUS` bits whose positions agree on one similarity transform (scale,
+rotation, shift; fitted by RANSAC), whose sizes agree with that transform too, and when
+those corners are at least :data:`MIN_SHARE` of the photo's corners that the transform
+puts inside the copy and spread over at least :data:`MIN_COVER` of the grid cells of the
+photo that the copy shows, and when they look like one capture of the scene
+(:func:`capture_score` below :data:`MAX_CAPTURE`). The last three rules are what keep
+two different photos taken in the same place apart (two jackets on the same hanger
+against the same wall, two pairs of jeans on the same blanket, in the shared photos):
+the wall and the hanger agree, the rest does not, and what agrees is another exposure
+from another standpoint rather than the same pixels.
 
 Nothing here keeps pixels. What leaves this module is :class:`LocalFeatures`: per corner
 three small numbers and 64 bits (14 bytes), at most 64 corners (1 KiB) per banked photo.
@@ -260,6 +261,20 @@ def bank_select(corners: Corners) -> LocalFeatures | None:
     if int(fine.sum()) < MIN_INLIERS:
         return None
     return select((geo[fine], descriptors[fine], shape), BANK_POINTS, spread=True)
+
+
+def fine_only(features: LocalFeatures) -> LocalFeatures | None:
+    """What the bank may keep of features made elsewhere (an older ``chorus hash``, say):
+    their corners of the finest :data:`BANK_LEVELS` levels, in their order; None when
+    fewer than :data:`MIN_INLIERS` remain."""
+    fine = features.points[:, 2] <= MAX_BANK_SIZE
+    if int(fine.sum()) < MIN_INLIERS:
+        return None
+    if fine.all():
+        return features
+    return LocalFeatures(
+        features.width, features.height, features.points[fine], features.descriptors[fine]
+    )
 
 
 def features(gray: np.ndarray, limit: int, spread: bool) -> LocalFeatures | None:

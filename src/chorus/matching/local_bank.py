@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from chorus.errors import ChorusError, InvalidSignalError, LocalFeaturesSealError
 from chorus.fingerprint import local
-from chorus.fingerprint.local import LocalFeatures, LocalMatch
+from chorus.fingerprint.local import LocalFeatures, LocalMatch, fine_only
 from chorus.matching import bank, local_seal
 from chorus.matching.local_index import LocalIndex
 from chorus.matching.local_seal import DataKeys
@@ -125,12 +125,15 @@ class LocalEntries:
                         no_key.append(entry_id)
                         continue
                     packed = local_seal.open_sealed(key, entry_id, packed)
-                features = LocalFeatures.from_bytes(packed)
+                # rows banked before version 3 may hold coarse corners: not kept here
+                features = fine_only(LocalFeatures.from_bytes(packed))
             except LocalFeaturesSealError as exc:
                 log.warning("Bank entry %d is left out of local matching: %s", entry_id, exc)
                 continue
             except InvalidSignalError:
                 continue  # validated when banked; a damaged row must not stop every lookup
+            if features is None:
+                continue  # too few fine corners: matched by its other signals
             self.index.add(entry_id, features)
             self._present.add(entry_id)
         if plain:
