@@ -4,6 +4,7 @@ index, and in the rows banked before by ``chorus bank trim-local``; a crop still
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +83,10 @@ def test_features_with_coarse_corners_are_banked_without_them(
 
 
 def test_rows_banked_before_are_trimmed_in_place_and_still_match(
-    sessions: sessionmaker[Session], photos: list[Path], monkeypatch: pytest.MonkeyPatch
+    sessions: sessionmaker[Session],
+    photos: list[Path],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     old = {path: _with_coarse(path) for path in photos[2:5]}
     entries = {path: _register(sessions, path, features) for path, features in old.items()}
@@ -110,9 +114,14 @@ def test_rows_banked_before_are_trimmed_in_place_and_still_match(
             )
     # the index trims what it loads even before the rows are rewritten
     index = BankIndex(keys=KEYS)
-    with transaction(sessions) as session:
+    with (
+        caplog.at_level(logging.WARNING, logger="chorus.matching.local_bank"),
+        transaction(sessions) as session,
+    ):
         index.sync(session, force=True)
     assert len(index.local) == 2  # the sparse row has too few fine corners to be kept
+    assert "3 bank entries' local features hold coarse corners" in caplog.text
+    assert "chorus bank trim-local" in caplog.text
     monkeypatch.setattr(local_trim, "_BATCH", 2)  # more than one batch
     with transaction(sessions) as session:
         done = local_trim.trim_coarse_rows(session, KEYS)

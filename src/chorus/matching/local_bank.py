@@ -110,7 +110,7 @@ class LocalEntries:
     def _add(self, session: Session, rows: Iterable[Any]) -> None:
         key: bytes | LocalFeaturesSealError | None = None
         no_key: list[int] = []
-        plain = 0
+        plain = coarse = 0
         for entry_id, stored, sealed in rows:
             packed = bytes(stored)
             plain += not sealed
@@ -126,7 +126,9 @@ class LocalEntries:
                         continue
                     packed = local_seal.open_sealed(key, entry_id, packed)
                 # rows banked before version 3 may hold coarse corners: not kept here
-                features = fine_only(LocalFeatures.from_bytes(packed))
+                read = LocalFeatures.from_bytes(packed)
+                features = fine_only(read)
+                coarse += features is not read
             except LocalFeaturesSealError as exc:
                 log.warning("Bank entry %d is left out of local matching: %s", entry_id, exc)
                 continue
@@ -141,6 +143,13 @@ class LocalEntries:
                 "%d bank entries' local features are stored unsealed (banked before "
                 "migration 0019); seal them with: chorus bank seal-local",
                 plain,
+            )
+        if coarse:
+            log.warning(
+                "%d bank entries' local features hold coarse corners (banked before version "
+                "3); they are matched without them. Drop them from the database with: "
+                "chorus bank trim-local",
+                coarse,
             )
         if no_key:
             log.warning(
