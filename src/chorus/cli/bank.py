@@ -1,5 +1,4 @@
-"""``chorus bank``: add, import, withdraw and count protected items; seal and trim old
-local rows."""
+"""``chorus bank``: add, import, withdraw and count protected items; seal old local rows."""
 
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ from chorus.fingerprint.workers import HashingPool
 from chorus.matching import bank as bank_service
 from chorus.matching.bank import SignalInput
 from chorus.matching.local_seal import seal_plaintext_rows
-from chorus.matching.local_trim import trim_coarse_rows
 from chorus.store.session import transaction
 
 app = typer.Typer(help="The hash bank: survivors' fingerprints.", no_args_is_help=True)
@@ -125,18 +123,3 @@ def seal_local() -> None:
     with errors_to_exit(), transaction(sessions) as session:
         count = seal_plaintext_rows(session, KeyRing(settings))
     typer.echo(f"{count} local feature rows sealed")
-
-
-@app.command("trim-local")
-def trim_local() -> None:
-    """Drop the coarse corners from local features banked before version 3 (they helped
-    rebuild a photo, not match it); sealed again as they are rewritten.
-
-    Safe to run again: rows already trimmed are left as they are."""
-    settings, sessions = database()
-    with errors_to_exit(), transaction(sessions) as session:
-        done = trim_coarse_rows(session, KeyRing(settings))
-    typer.echo(
-        f"{done.rewritten} local feature rows trimmed, {done.removed} removed (too few fine "
-        f"corners: matched by their other signals), {done.unchanged} unchanged"
-    )

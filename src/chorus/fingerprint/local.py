@@ -2,24 +2,23 @@
 
 The global codes (PDQ, :mod:`chorus.fingerprint.robust`) hash a whole frame, so a crop
 whose window sits away from the centre is a different frame to them. This signal follows
-the picture instead of the frame: up to :data:`BANK_POINTS` corners of the photo
-(OpenCV's ORB: oriented FAST corners with rotated BRIEF descriptors, over an 8-level
-scale pyramid; the bank keeps those of the finest :data:`BANK_LEVELS` levels), spread
-over the frame, each kept as its position, size and the first :data:`BITS` of its binary
-descriptor (not its angle: see "Privacy of the local signal" in ``docs/robust-
-matching.md``) (ORB orders its 256 intensity tests so the first ones carry the most). A
-copy found later gives up to :data:`QUERY_POINTS` corners of its own, and it matches a
-banked photo when at least :data:`MIN_INLIERS` of the photo's corners find a descriptor
-within :data:`RADIUS` bits whose positions agree on one similarity transform (scale,
-rotation, shift; fitted by RANSAC), whose sizes agree with that transform too, and when
-those corners are at least :data:`MIN_SHARE` of the photo's corners that the transform
-puts inside the copy and spread over at least :data:`MIN_COVER` of the grid cells of the
-photo that the copy shows, and when they look like one capture of the scene
-(:func:`capture_score` below :data:`MAX_CAPTURE`). The last three rules are what keep
-two different photos taken in the same place apart (two jackets on the same hanger
-against the same wall, two pairs of jeans on the same blanket, in the shared photos):
-the wall and the hanger agree, the rest does not, and what agrees is another exposure
-from another standpoint rather than the same pixels.
+the picture instead of the frame: up to :data:`BANK_POINTS` corners of the photo (OpenCV's
+ORB: oriented FAST corners with rotated BRIEF descriptors, over an 8-level scale pyramid),
+spread over the frame, each kept as its position, size and the first :data:`BITS` of
+its binary descriptor (not its angle: see "Privacy of the local signal" in
+``docs/robust-matching.md``) (ORB orders its 256 intensity tests so the first
+ones carry the most). A copy found later gives up to :data:`QUERY_POINTS` corners of its
+own, and it matches a banked photo when at least :data:`MIN_INLIERS` of the photo's
+corners find a descriptor within :data:`RADIUS` bits whose positions agree on one
+similarity transform (scale, rotation, shift; fitted by RANSAC), whose sizes agree
+with that transform too, and when those corners are at least :data:`MIN_SHARE` of
+the photo's corners that the transform puts inside the copy and spread over at least
+:data:`MIN_COVER` of the grid cells of the photo that the copy shows, and when they look
+like one capture of the scene (:func:`capture_score` below :data:`MAX_CAPTURE`). The last
+three rules are what keep two different photos taken in the same place apart (two jackets
+on the same hanger against the same wall, two pairs of jeans on the same blanket, in the
+shared photos): the wall and the hanger agree, the rest does not, and what agrees is
+another exposure from another standpoint rather than the same pixels.
 
 Nothing here keeps pixels. What leaves this module is :class:`LocalFeatures`: per corner
 three small numbers and 64 bits (14 bytes), at most 64 corners (1 KiB) per banked photo.
@@ -41,19 +40,10 @@ from chorus.errors import InvalidSignalError
 
 #: Bumped whenever the features for the same image, or their encoding, would change.
 #: 2: the corners' angles are no longer kept (they helped rebuild the photo, not match it).
-#: 3: a banked photo keeps only corners of the finest :data:`BANK_LEVELS` pyramid levels.
-VERSION: Final = 3
+VERSION: Final = 2
 #: Corners kept for a banked photo, and found in a copy.
 BANK_POINTS: Final = 64
 QUERY_POINTS: Final = 400
-#: A banked photo keeps corners of ORB's finest this many pyramid levels only (sizes 31,
-#: 37 and 45 px of the 400 px frame; the copy side keeps all eight). A coarse corner's
-#: intensity tests span up to 111 px, a quarter of the frame: they described the photo's
-#: large light and dark areas, which is what an attacker rebuilds, and matched no better
-#: (see "Privacy of the local signal" in ``docs/robust-matching.md``).
-BANK_LEVELS: Final = 3
-#: The largest size a banked corner may have (ORB: 31 px x 1.2 ** level), with rounding room.
-MAX_BANK_SIZE: Final = 31.0 * 1.2 ** (BANK_LEVELS - 1) + 0.5
 #: Bits of each descriptor kept (the first of ORB's 256, in its learned order).
 BITS: Final = 64
 #: A corner of the photo and one of the copy correspond when their descriptors are
@@ -252,31 +242,6 @@ def select(corners: Corners, limit: int, spread: bool) -> LocalFeatures:
     return LocalFeatures(w, h, points, words)
 
 
-def bank_select(corners: Corners) -> LocalFeatures | None:
-    """The corners a banked photo keeps: of the finest :data:`BANK_LEVELS` levels, up to
-    :data:`BANK_POINTS` spread over the frame; None when fewer than :data:`MIN_INLIERS`
-    are that fine (the photo could never be matched by them)."""
-    geo, descriptors, shape = corners
-    fine = geo[:, 2] <= MAX_BANK_SIZE
-    if int(fine.sum()) < MIN_INLIERS:
-        return None
-    return select((geo[fine], descriptors[fine], shape), BANK_POINTS, spread=True)
-
-
-def fine_only(features: LocalFeatures) -> LocalFeatures | None:
-    """What the bank may keep of features made elsewhere (an older ``chorus hash``, say):
-    their corners of the finest :data:`BANK_LEVELS` levels, in their order; None when
-    fewer than :data:`MIN_INLIERS` remain."""
-    fine = features.points[:, 2] <= MAX_BANK_SIZE
-    if int(fine.sum()) < MIN_INLIERS:
-        return None
-    if fine.all():
-        return features
-    return LocalFeatures(
-        features.width, features.height, features.points[fine], features.descriptors[fine]
-    )
-
-
 def features(gray: np.ndarray, limit: int, spread: bool) -> LocalFeatures | None:
     """:func:`select` of :func:`detect`: None when too few corners are found."""
     corners = detect(gray)
@@ -311,7 +276,7 @@ def codes_for(luma: Luma, rects: Rects = ()) -> LocalCodes:
     """Bank and query features of upright luma from one detection on the whole image
     (plus one on a region of ``rects``, for the query side only)."""
     corners = detect(working_luma(luma))
-    bank = None if corners is None else bank_select(corners)
+    bank = None if corners is None else select(corners, BANK_POINTS, spread=True)
     query = [] if corners is None else [select(corners, QUERY_POINTS, spread=False)]
     part = _region_pass(luma, rects)
     return LocalCodes(bank=bank, query=tuple(query + ([part] if part is not None else [])))
@@ -319,8 +284,7 @@ def codes_for(luma: Luma, rects: Rects = ()) -> LocalCodes:
 
 def bank_features(luma: Luma) -> LocalFeatures | None:
     """Features registered for a protected photo (upright luma, any size)."""
-    corners = detect(working_luma(luma))
-    return None if corners is None else bank_select(corners)
+    return features(working_luma(luma), BANK_POINTS, spread=True)
 
 
 def query_features(luma: Luma, rects: Rects = ()) -> list[LocalFeatures]:

@@ -186,9 +186,7 @@ def _validated_local(data: SignalInput) -> local_features.LocalFeatures | None:
             f"A banked photo has at most {local_features.BANK_POINTS} corners in its local "
             f"features; these have {len(features)}. Make them again with `chorus hash`."
         )
-    # The bank keeps fine corners only, whatever made the features (an older `chorus
-    # hash` kept coarse ones too, which help rebuild the photo and not match it).
-    return local_features.fine_only(features)
+    return features
 
 
 def register(

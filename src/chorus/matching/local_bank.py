@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from chorus.errors import ChorusError, InvalidSignalError, LocalFeaturesSealError
 from chorus.fingerprint import local
-from chorus.fingerprint.local import LocalFeatures, LocalMatch, fine_only
+from chorus.fingerprint.local import LocalFeatures, LocalMatch
 from chorus.matching import bank, local_seal
 from chorus.matching.local_index import LocalIndex
 from chorus.matching.local_seal import DataKeys
@@ -110,7 +110,7 @@ class LocalEntries:
     def _add(self, session: Session, rows: Iterable[Any]) -> None:
         key: bytes | LocalFeaturesSealError | None = None
         no_key: list[int] = []
-        plain = coarse = 0
+        plain = 0
         for entry_id, stored, sealed in rows:
             packed = bytes(stored)
             plain += not sealed
@@ -125,17 +125,12 @@ class LocalEntries:
                         no_key.append(entry_id)
                         continue
                     packed = local_seal.open_sealed(key, entry_id, packed)
-                # rows banked before version 3 may hold coarse corners: not kept here
-                read = LocalFeatures.from_bytes(packed)
-                features = fine_only(read)
-                coarse += features is not read
+                features = LocalFeatures.from_bytes(packed)
             except LocalFeaturesSealError as exc:
                 log.warning("Bank entry %d is left out of local matching: %s", entry_id, exc)
                 continue
             except InvalidSignalError:
                 continue  # validated when banked; a damaged row must not stop every lookup
-            if features is None:
-                continue  # too few fine corners: matched by its other signals
             self.index.add(entry_id, features)
             self._present.add(entry_id)
         if plain:
@@ -143,13 +138,6 @@ class LocalEntries:
                 "%d bank entries' local features are stored unsealed (banked before "
                 "migration 0019); seal them with: chorus bank seal-local",
                 plain,
-            )
-        if coarse:
-            log.warning(
-                "%d bank entries' local features hold coarse corners (banked before version "
-                "3); they are matched without them. Drop them from the database with: "
-                "chorus bank trim-local",
-                coarse,
             )
         if no_key:
             log.warning(
