@@ -229,8 +229,8 @@ def test_the_local_tail_estimate_reports_what_it_cannot_fit() -> None:
 
 
 def test_the_capture_tail_multiplies_the_geometric_rate_by_the_normal_tail() -> None:
-    # 50 pairs of 10 million passed the geometric rules, scores 20 +- 1.5: the bound of
-    # 16.5 is 2.33 sd below, a normal tail of about 1%, so about 5e-8 per pair
+    # 50 pairs of 10 million passed the geometric rules, scores 20 +- 1.5: a bound of
+    # 16.5 is 2.33 sd below, a normal tail of about 1%, so about 5e-8 per pair (16.0: 0.4%)
     rng = np.random.default_rng(7)
     scores = (20 + 1.5 * rng.standard_normal(50)).clip(local.MAX_CAPTURE + 0.01).tolist()
     rate, how = capture_tail_estimate(scores, 10_000_000)

@@ -57,8 +57,11 @@ MIN_SHARE: Final = 0.2
 MIN_COVER: Final = 0.35
 #: ... and they look like the same capture of the scene, not a second photo taken in the
 #: same place: :func:`capture_score` (descriptor change, position error, perspective)
-#: stays below this. Fitted on the shared photos (see the function).
-MAX_CAPTURE: Final = 16.5
+#: stays below this. Fitted on the shared photos (see the function): 16.5 sat below the
+#: 52 false matches of five same-place pairs (17.1 and more); the full run after it found a
+#: sixth pair, one copy at 16.32, so the bound was lowered to keep it out (and the cost in
+#: recall measured by the next full run, RESULTS.md).
+MAX_CAPTURE: Final = 16.0
 #: Features are found on luma whose longer side is this (larger images are reduced).
 SIDE: Final = 400
 #: Bank corners are spread over a GRID x GRID partition of the frame, round robin.
