@@ -281,19 +281,22 @@ def _box(lo: float, hi: float, n_in: int, n_out: int = robust.GRID) -> Array:
 
 
 def window(name: str, shape: tuple[int, ...]) -> robust.Box | None:
-    """The window a stored robust code hashes (photos without borders)."""
+    """The window a stored robust code hashes (photos without borders; None for a flip or
+    rotation of a region, which is the same window's information)."""
     whole: robust.Box = (0, shape[0], 0, shape[1])
     if name in ("full", "trim", "main"):
         return whole
     if name[0] in "st" and name[1:].isdigit():
         return robust.window(whole, int(name[1:]) / 100)
-    return robust.halves(whole).get(name)
+    return None
 
 
 def robust_system(
     codes: list[tuple[robust.Box, str]], shape: tuple[int, ...], grid: int
 ) -> tuple[Array, Array]:
-    """The robust codes as least-squares rows and targets (test_robust_privacy's attack)."""
+    """The robust codes as least-squares rows and targets (the robust codes' attack: the
+    signs of each window's DCT coefficients, weighted by the 1/frequency magnitudes
+    natural images have)."""
     h, w = shape[:2]
     freq = np.arange(1, 17)
     magnitude = 1 / np.hypot(freq[:, None], freq[None, :]).ravel()

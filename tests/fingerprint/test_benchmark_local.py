@@ -55,9 +55,9 @@ def test_the_combined_matcher_finds_an_off_centre_crop_the_robust_codes_miss(
     assert chorus.false_original_pairs == chorus.false_copy_pairs == 0
     assert chorus.false_pairs == []
     assert chorus.original_pairs == 4 * 3 and chorus.copy_pairs == 2 * 4 * 3
-    assert chorus.thresholds == {"pdq": 31, "robust": 40, "robust_half": 36}
+    assert chorus.thresholds == {"pdq": 31, "robust": 40}
     table = markdown([robust_run, local_run, chorus], chosen)
-    assert "Chorus (all signals) (pdq <= 31, robust <= 40, robust_half <= 36, local >= 8" in table
+    assert "Chorus (all signals) (pdq <= 31, robust <= 40, local >= 8" in table
     assert "local corners per banked photo" in table
 
 

@@ -84,7 +84,7 @@ def test_partners_never_receive_the_robust_signal(
         stats = bank.stats(session)
         page = exchange.feed(session, None)
     assert stats["active_signals"]["robust"] >= 15  # type: ignore[index]
-    assert stats["active_signals"]["robust_half"] == 4  # type: ignore[index]
+    assert not stats["active_signals"].get("robust_half")  # type: ignore[attr-defined]
     kinds = {s.signal_type for change in page.changes for s in change.signals}
     assert kinds == {"pdq", "sha256", "md5"}
 
@@ -97,7 +97,7 @@ def test_robust_codes_are_validated(sessions: sessionmaker[Session], photos: lis
         SignalInput(pdq=good.pdq, quality=good.quality, robust=[("full", "0" * 64)]),
         SignalInput(pdq=good.pdq, quality=good.quality, robust=[("full", "zz" * 32)]),
         SignalInput(pdq=good.pdq, quality=good.quality, robust=[("x" * 17, good.robust[0][1])]),
-        SignalInput(pdq=good.pdq, quality=good.quality, robust=list(good.robust) * 3),
+        SignalInput(pdq=good.pdq, quality=good.quality, robust=list(good.robust) * 4),
     ]
     with transaction(sessions) as session:
         for signals in bad_inputs:
@@ -135,23 +135,29 @@ def test_index_persists_both_signal_types(
 SHIRTS = ("5ddd23ad-e060-4e8a-a5ef-f7d3179567ff.jpg", "a9fe576c-a408-4b3f-80de-d9cb04d36360.jpg")
 
 
-def test_half_frame_codes_are_their_own_signal_type(
+def test_no_half_frame_codes_are_made_or_banked(
     sessions: sessionmaker[Session], photos: list[Path]
 ) -> None:
     record = fingerprint_path(photos[0]).as_record()
     robust_record = record["robust"]
-    assert isinstance(robust_record, dict) and robust_record["version"] == 2
-    assert len(robust_record["query_half"]) == 4
-    entry = _register(sessions, photos[0])
+    assert isinstance(robust_record, dict) and robust_record["version"] == 3
+    assert robust_record["query_half"] == []
+    assert not {name for name, _code in robust_record["bank"]} & robust.HALVES
+    # a record made before version 3 still carries them: registration keeps the rest
+    older = json.loads(json.dumps(record))
+    older["robust"]["bank"] += [[name, "ab" * 32] for name in sorted(robust.HALVES)]
     with transaction(sessions) as session:
-        rows = session.execute(
-            select(BankSignal.signal_type, BankSignal.variant)
-            .join(BankEntry)
-            .where(BankEntry.public_id == entry, BankSignal.signal_type.like("robust%"))
-        ).all()
-    halves = {variant for kind, variant in rows if kind == "robust_half"}
-    assert halves == {"top", "bottom", "left", "right"}
-    assert all(variant not in halves for kind, variant in rows if kind == "robust")
+        entry = bank.register(
+            session,
+            owner_id="case-r",
+            provenance="survivor_device",
+            signals=SignalInput.from_record(older),
+            keys=KEYS,
+        ).public_id
+    with transaction(sessions) as session:
+        kinds = _kinds(session, entry)
+    assert kinds and set(kinds.values()) == {"robust"}
+    assert not set(kinds) & robust.HALVES
 
 
 def test_the_false_pair_of_shirts_no_longer_matches(
@@ -160,10 +166,10 @@ def test_the_false_pair_of_shirts_no_longer_matches(
     first, second = (next(p for p in photos if p.name == name) for name in SHIRTS)
     a, b = fingerprint_path(first), fingerprint_path(second)
     assert a.robust is not None and b.robust is not None
-    # Under the old rule (every code against every code within 44 bits) they matched ...
-    old = min(hamming_distance(x, y) for _n, x in a.robust.bank for _m, y in b.robust.query)
-    assert old == 44
-    # ... as half-frame codes, now held to the stricter radius; whole codes are far apart.
+    # They matched once as half-frame codes (44 bits apart), which are no longer made; the
+    # whole-region codes are far apart.
+    closest = min(hamming_distance(x, y) for _n, x in a.robust.bank for _m, y in b.robust.query)
+    assert closest > 44
     _register(sessions, first)
     with transaction(sessions) as session:
         found = best_matches(session, BankIndex(keys=KEYS), b, actor="test", endpoint="test")
@@ -185,19 +191,30 @@ def test_an_index_saved_with_other_radii_is_rebuilt(
     assert BankIndex.load(tmp_path, keys=KEYS) is None
 
 
-def test_half_frame_rows_banked_before_the_change_are_migrated(
+def test_half_frame_rows_banked_before_version_3_are_deleted(
     engine: Engine, sessions: sessionmaker[Session], photos: list[Path]
 ) -> None:
     entry = _register(sessions, photos[0])
-    migrate.downgrade(engine, "0016")  # the revision before robust_half
+    migrate.downgrade(engine, "0019")
     with transaction(sessions) as session:
-        kinds = _kinds(session, entry)
-    assert kinds["top"] == "robust"  # as banked before issue 9's tuning
+        row = session.execute(
+            select(BankSignal).join(BankEntry).where(BankEntry.public_id == entry).limit(1)
+        ).scalar_one()
+        for k, name in enumerate(sorted(robust.HALVES)):  # as banked before version 3
+            session.add(
+                BankSignal(
+                    entry_id=row.entry_id,
+                    signal_type="robust_half",
+                    value=f"{k:02x}" * 32,
+                    variant=name,
+                )
+            )
+    with transaction(sessions) as session:
+        assert set(_kinds(session, entry).values()) == {"robust", "robust_half"}
     migrate.upgrade(engine)
     with transaction(sessions) as session:
         kinds = _kinds(session, entry)
-    assert {kinds[v] for v in ("top", "bottom", "left", "right")} == {"robust_half"}
-    assert {k for v, k in kinds.items() if v not in robust.HALVES} == {"robust"}
+    assert set(kinds.values()) == {"robust"} and not set(kinds) & robust.HALVES
 
 
 def _kinds(session: Session, entry: str) -> dict[str, str]:

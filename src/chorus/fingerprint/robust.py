@@ -16,14 +16,12 @@ tool for PDQ hashes serve it too) but chooses *what* is hashed:
   (whole image, trimmed, framed) and, when the corners show the fill of a rotation, the
   copy turned back and hashed in the largest ladder window inside what survived.
 
-Codes come in two families, matched only within their family and each at its own radius:
-**whole-region** codes (regions, flips, ladder windows, rotations undone; signal type
-``robust``, within :data:`THRESHOLD` bits) and **half-frame** codes (the top, bottom, left
-and right halves; signal type ``robust_half``, within the stricter :data:`HALF_THRESHOLD`,
-because half a frame carries less of the picture and two different photos laid out alike
-come closer there). A copy matches when some query code is within its family's radius of
-some bank code of the same family. Nothing here keeps pixels: only the 256-bit codes leave
-this module.
+All codes are one family, signal type ``robust``: a copy matches when some query code is
+within :data:`THRESHOLD` bits of some bank code. Until version 3 the top, bottom, left and
+right halves were hashed too (signal type ``robust_half``, at :data:`HALF_THRESHOLD`);
+they gave an attacker a picture of their own and matching almost nothing, so they are no
+longer made (docs/robust-matching.md, "Privacy"), and the type remains only for records
+made before. Nothing here keeps pixels: only the 256-bit codes leave this module.
 """
 
 from __future__ import annotations
@@ -44,15 +42,17 @@ from chorus.fingerprint.region import Luma, Rect
 #: Whole-region codes match when some query code is within this many bits of some bank
 #: code (see ``docs/robust-matching.md`` for how it was chosen and the false-match data).
 THRESHOLD: Final = 40
-#: Half-frame codes (top, bottom, left, right) match half-frame codes within this radius.
+#: Half-frame codes (top, bottom, left, right), in records and bank rows made before
+#: version 3, matched half-frame codes within this radius.
 HALF_THRESHOLD: Final = 36
-#: The names of the half-frame codes, bank side and query side alike.
+#: The names of the half-frame codes (no longer made; older records may carry them).
 HALVES: Final = frozenset({"top", "bottom", "left", "right"})
 #: The signal type of each family of codes, with its radius.
 SIGNALS: Final = {"robust": THRESHOLD, "robust_half": HALF_THRESHOLD}
 #: Bumped whenever the codes for the same image, or how they are recorded, would change.
 #: 2: half-frame query codes recorded apart (``query_half``), matched at their own radius.
-VERSION: Final = 2
+#: 3: no half-frame codes are made, bank side or query side (``query_half`` stays empty).
+VERSION: Final = 3
 #: Images smaller than this on either side are not hashed (too little detail).
 MIN_SIDE: Final = 32
 GRID: Final = 64
@@ -182,19 +182,6 @@ def _same(a: Rect, b: Rect) -> bool:
     return max(abs(x - y) for x, y in zip(a, b, strict=True)) <= 0.004 * max(height, width)
 
 
-def halves(rect: Box) -> dict[str, Box]:
-    """The top, bottom, left and right halves of a region (an overlay on one half leaves
-    the other intact)."""
-    top, bottom, left, right = rect
-    mid_y, mid_x = (top + bottom) / 2, (left + right) / 2
-    return {
-        "top": (top, mid_y, left, right),
-        "bottom": (mid_y, bottom, left, right),
-        "left": (top, bottom, left, mid_x),
-        "right": (top, bottom, mid_x, right),
-    }
-
-
 def window(rect: Box, scale: float) -> Box:
     top, bottom, left, right = rect
     h, w = bottom - top, right - left
@@ -222,9 +209,8 @@ def bank_codes(
         for scale in LADDER:
             code = to_hex(coefficients(luma, window(base, scale), image))
             out.setdefault(code, f"{prefix}{round(scale * 100)}")
-    main = found.get("trim") or found["full"]
-    for name, part in halves(main).items():
-        out.setdefault(to_hex(coefficients(luma, part, image)), name)
+    # No half-frame codes (version 3): they added a picture of their own to what the bank
+    # keeps (test_robust_privacy.py) and almost nothing to matching (RESULTS.md).
     return [(name, code) for code, name in out.items()]
 
 
@@ -238,9 +224,6 @@ def query_codes(
     image = float_image(luma) if image is None else image
     for name, rect in found.items():
         out.setdefault(to_hex(coefficients(luma, rect, image)), name)
-    primary = next(found[k] for k in ("frame", "main", "trim", "full") if k in found)
-    for name, part in halves(primary).items():
-        out.setdefault(to_hex(coefficients(luma, part, image)), name)
     angle = rotation_angle(luma)
     scale = None if angle is None else _inside_scale(luma.shape, abs(angle))
     if angle is not None and scale is not None:

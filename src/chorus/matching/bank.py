@@ -35,8 +35,8 @@ from chorus.store.base import utcnow
 Provenance = Literal["survivor_device", "caseworker", "exchange_import"]
 PROVENANCES: Final = ("survivor_device", "caseworker", "exchange_import")
 ACTIVE, WITHDRAWN, QUARANTINED = "active", "withdrawn", "quarantined"
-#: A photo banks about 23 robust codes, halves included (robust.bank_codes); far more is
-#: not a real record.
+#: A photo banks about 19 robust codes (robust.bank_codes; records made before version 3
+#: of the codes carried about 23, half-frame codes included); far more is not a real record.
 MAX_ROBUST_CODES: Final = 64
 
 
@@ -164,11 +164,13 @@ def _validated_robust(data: SignalInput) -> list[tuple[str, str, str | None]]:
         if not name or len(name) > 16:
             raise InvalidSignalError("A robust code's variant name is 1-16 characters.")
         value = RobustSignal.normalize(code)
-        # Half-frame codes are their own signal type, matched at a stricter radius.
-        kind = robust.signal_of(name)
-        if (kind, value) not in seen:
-            seen.add((kind, value))
-            out.append((kind, value, name))
+        if name in robust.HALVES:
+            # A record made before version 3 of the codes: its half-frame codes are not
+            # kept, since they add to what a photo can be rebuilt from (migration 0020).
+            continue
+        if ("robust", value) not in seen:
+            seen.add(("robust", value))
+            out.append(("robust", value, name))
     return out
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chorus.errors import ChorusError
+from chorus.fingerprint import robust
 from chorus.matching import bank
 from chorus.matching.local_bank import (
     LOCAL_RADIUS,
@@ -174,7 +175,14 @@ class BankIndex:
             present = np.asarray(sorted(self._present), dtype=np.int64)
             np.save(directory / "present.npy", present, allow_pickle=False)
             (directory / "bank-index.json").write_text(
-                json.dumps({"seq": self.seq, "radius": self.radius, "radii": self.radii})
+                json.dumps(
+                    {
+                        "seq": self.seq,
+                        "radius": self.radius,
+                        "radii": self.radii,
+                        "robust_version": robust.VERSION,
+                    }
+                )
             )
 
     @classmethod
@@ -187,8 +195,9 @@ class BankIndex:
         index = cls(
             radius=int(meta["radius"]), robust_radius=int(radii.get("robust", 0)), keys=keys
         )
-        if radii != index.radii:
-            # saved before a signal type was indexed or a radius changed: rebuild from the bank
+        if radii != index.radii or meta.get("robust_version") != robust.VERSION:
+            # saved before a signal type was indexed, a radius changed or the bank's codes
+            # changed (version 3 dropped the half-frame rows): rebuild from the bank
             return None
         index.indexes = {kind: PdqIndex.load(directory / kind) for kind in INDEXED}
         index.seq = int(meta["seq"])

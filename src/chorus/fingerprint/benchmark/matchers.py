@@ -96,16 +96,17 @@ class PdqDihedralMatcher(PdqMatcher):
 
 
 class RobustMatcher:
-    """Chorus's robust signal (:mod:`chorus.fingerprint.robust`): content-region hashes, a
-    ladder of centred windows and half-windows on the bank side, rotation undone on the
-    query side. Timed as the fingerprint up to the robust codes (hashes, PDQ, luma and
-    regions, robust codes), and banked only when PDQ's quality gate passes, as in the bank.
+    """Chorus's robust signal (:mod:`chorus.fingerprint.robust`): content-region hashes and
+    a ladder of centred windows on the bank side, rotation undone on the query side. Timed
+    as the fingerprint up to the robust codes (hashes, PDQ, luma and regions, robust
+    codes), and banked only when PDQ's quality gate passes, as in the bank.
 
-    As shipped, whole-region codes and half-frame codes are two families with their own
-    radii (``robust``, ``robust_half``). ``whole``/``half`` override the radii, and
-    ``split=False`` is the rule before issue 9's tuning (every query code against every
-    bank code at one radius), so before and after can be measured on the same codes in
-    one run (``timed=False`` for the ones that vary the rule)."""
+    As shipped, one family (``robust``) at its radius; codes made before version 3 also
+    held half-frame codes (``robust_half``), matched at ``half`` when it is given.
+    ``whole`` overrides the radius, and ``split=False`` is the rule before issue 9's
+    tuning (every query code against every bank code at one radius), so before and after
+    can be measured on the same codes in one run (``timed=False`` for the ones that vary
+    the rule)."""
 
     local = False
     stages = ("pdq", "luma", "robust")
@@ -115,13 +116,15 @@ class RobustMatcher:
         name: str = "Chorus robust",
         *,
         whole: int = robust.THRESHOLD,
-        half: int = robust.HALF_THRESHOLD,
+        half: int | None = None,
         split: bool = True,
         timed: bool = True,
     ) -> None:
         self.name = name
         self.split = split
-        self.thresholds = {"robust": whole, "robust_half": half} if split else {"robust": whole}
+        self.thresholds = {"robust": whole}
+        if split and half is not None:  # codes made before version 3 of the robust codes
+            self.thresholds["robust_half"] = half
         self.timed = timed
 
     def _families(self, named: tuple[tuple[str, str], ...]) -> Families:
@@ -162,7 +165,7 @@ class LocalMatcher:
 
 class ChorusMatcher:
     """What Chorus ships: a copy matches a photo when PDQ with its dihedral variants
-    (<= 31), the robust codes (robust <= 40, robust_half <= 36) or the local check match.
+    (<= 31), the robust codes (robust <= 40) or the local check match.
     Timed as the full fingerprint: hashes, PDQ, luma and regions, robust codes, local
     features."""
 
