@@ -27,8 +27,11 @@ from chorus.store.session import transaction
 from .keys import KEYS
 
 
-def _register(sessions: sessionmaker[Session], path: Path) -> str:
-    record = fingerprint_path(path).as_record()
+def _register(
+    sessions: sessionmaker[Session], path: Path, record: dict[str, object] | None = None
+) -> str:
+    """Bank ``path``'s photo, from ``record`` when given (a record made another way)."""
+    record = fingerprint_path(path).as_record() if record is None else record
     with transaction(sessions) as session:
         return bank.register(
             session,
@@ -146,14 +149,7 @@ def test_no_half_frame_codes_are_made_or_banked(
     # a record made before version 3 still carries them: registration keeps the rest
     older = json.loads(json.dumps(record))
     older["robust"]["bank"] += [[name, "ab" * 32] for name in sorted(robust.HALVES)]
-    with transaction(sessions) as session:
-        entry = bank.register(
-            session,
-            owner_id="case-r",
-            provenance="survivor_device",
-            signals=SignalInput.from_record(older),
-            keys=KEYS,
-        ).public_id
+    entry = _register(sessions, photos[0], older)
     with transaction(sessions) as session:
         kinds = _kinds(session, entry)
     assert kinds and set(kinds.values()) == {"robust"}

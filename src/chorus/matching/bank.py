@@ -159,7 +159,7 @@ def _validated_robust(data: SignalInput) -> list[tuple[str, str, str | None]]:
             f"this has {len(data.robust)}."
         )
     out: list[tuple[str, str, str | None]] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     for name, code in data.robust:
         if not name or len(name) > 16:
             raise InvalidSignalError("A robust code's variant name is 1-16 characters.")
@@ -168,8 +168,8 @@ def _validated_robust(data: SignalInput) -> list[tuple[str, str, str | None]]:
             # A record made before version 3 of the codes: its half-frame codes are not
             # kept, since they add to what a photo can be rebuilt from (migration 0020).
             continue
-        if ("robust", value) not in seen:
-            seen.add(("robust", value))
+        if value not in seen:
+            seen.add(value)
             out.append(("robust", value, name))
     return out
 
