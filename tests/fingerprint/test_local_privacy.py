@@ -33,6 +33,11 @@ What the tests hold:
   than the codes alone, so a tuned attacker may gain more than 0.06. Keeping only corners
   of ORB's three finest levels brought the maximum to 0.70 with the older codes, but lets
   photos taken in the same place match: see docs/robust-matching.md.)
+  Random bits at the same corners give the attack nothing (mean 0.14), so the failing
+  maximum is the bits' leak, not the attack's variance; ORB's 64 shortest tests leak as
+  much (at most 0.75); bits stored as parities of two tests leak nothing the attack can
+  use (at most 0.61, mean below the codes alone) but are too unstable for the index at
+  1M: docs/robust-matching.md, "What carries the leak".
 """
 
 from __future__ import annotations

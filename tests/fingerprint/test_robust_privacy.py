@@ -18,6 +18,11 @@ Measured 2026-12-02: 0.35 on average and at most 0.60 (on ``073f2d48``), against
 0.61 from the full-frame code alone. Until version 3 of the codes the bank also kept the
 four half-frame codes; with them the same attack reached 0.40 on average and 0.68 on
 ``073f2d48``, past the bar, which is why they are no longer made.
+
+What this measure misses: looked at, the codes' image shows a garment's outline and its
+hanger where the full-frame code's alone shows blobs, at the same correlation. The bar
+holds; it is a weaker statement than it looks (docs/robust-matching.md, "Looked at, not
+only measured").
 """
 
 from __future__ import annotations
