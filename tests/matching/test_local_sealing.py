@@ -123,6 +123,26 @@ def test_a_row_moved_onto_another_entry_does_not_open(
     assert second_public not in _local_hits(sessions, index, photos[1])
 
 
+def test_a_damaged_row_is_left_out_with_a_warning(
+    sessions: sessionmaker[Session], photos: list[Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    first, first_public = _bank(sessions, photos[0])
+    second, _second_public = _bank(sessions, photos[1])
+    with transaction(sessions) as session:  # a row of the old, unsealed kind, damaged
+        session.execute(
+            update(BankLocalFeatures)
+            .where(BankLocalFeatures.entry_id == second)
+            .values(features=b"CLF2 not features", sealed=False)
+        )
+    index = BankIndex(keys=KEYS)
+    with caplog.at_level(logging.WARNING, logger="chorus.matching.local_bank"):
+        assert _local_hits(sessions, index, photos[0]) == {first_public}
+    assert len(index.local) == 1
+    assert f"Bank entry {second} is left out of local matching" in caplog.text
+    assert "do not read" in caplog.text
+    assert f"Bank entry {first} " not in caplog.text
+
+
 def test_without_the_right_master_key_rows_are_skipped_with_a_warning(
     sessions: sessionmaker[Session], photos: list[Path], caplog: pytest.LogCaptureFixture
 ) -> None:

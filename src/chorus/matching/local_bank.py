@@ -129,8 +129,16 @@ class LocalEntries:
             except LocalFeaturesSealError as exc:
                 log.warning("Bank entry %d is left out of local matching: %s", entry_id, exc)
                 continue
-            except InvalidSignalError:
-                continue  # validated when banked; a damaged row must not stop every lookup
+            except InvalidSignalError as exc:
+                # validated when banked; a damaged row must not stop every lookup, and
+                # must not vanish from matching unseen either
+                log.warning(
+                    "Bank entry %d is left out of local matching: its stored features "
+                    "do not read (%s)",
+                    entry_id,
+                    exc.message,
+                )
+                continue
             self.index.add(entry_id, features)
             self._present.add(entry_id)
         if plain:
