@@ -22,13 +22,15 @@ four half-frame codes; with them the same attack reached 0.40 on average and 0.6
 What this measure misses: looked at, the codes' image shows a garment's outline and its
 hanger where the full-frame code's alone shows blobs, at the same correlation. The bar
 holds; it is a weaker statement than it looks (docs/robust-matching.md, "Looked at, not
-only measured").
+only measured"). So the test also compares edges (gradient magnitude), where the ladder's
+gain over one code shows: 0.52 against 0.45 on average.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -47,9 +49,17 @@ def _solve(codes: list[tuple[robust.Box, str]], shape: tuple[int, ...]) -> inv.A
     return inv.rebuild(GRID, inv.robust_system(codes, shape, GRID))
 
 
-def _attack(path: Path) -> tuple[float, float]:
+def _edges(image: inv.Array) -> inv.Array:
+    """Gradient magnitude (Sobel): what an outline is made of."""
+    out: inv.Array = np.hypot(
+        cv2.Sobel(image, cv2.CV_64F, 1, 0), cv2.Sobel(image, cv2.CV_64F, 0, 1)
+    )
+    return out
+
+
+def _attack(path: Path) -> tuple[float, float, float, float]:
     """Correlations with the photo's thumbnail of the rebuild from every stored code and
-    from the full-frame code alone."""
+    from the full-frame code alone, then the same for their edges."""
     data, _image = load_photo(path)
     luma = robust.luma_for_hashing(data)
     codes = robust.codes_for(luma)
@@ -66,17 +76,29 @@ def _attack(path: Path) -> tuple[float, float]:
         ),
         dtype=np.float64,
     )
+    everything = _solve(stored, luma.shape)
+    full_only = _solve([(stored[0][0], first)], luma.shape)
     return (
-        inv.correlation(_solve(stored, luma.shape), thumbnail),
-        inv.correlation(_solve([(stored[0][0], first)], luma.shape), thumbnail),
+        inv.correlation(everything, thumbnail),
+        inv.correlation(full_only, thumbnail),
+        inv.correlation(_edges(everything), _edges(thumbnail)),
+        inv.correlation(_edges(full_only), _edges(thumbnail)),
     )
 
 
 @pytest.mark.slow
 def test_stored_codes_do_not_rebuild_a_recognisable_image(photos: list[Path]) -> None:
-    everything, full_only = zip(*(_attack(path) for path in photos[:ATTACKED]), strict=True)
+    results = [_attack(path) for path in photos[:ATTACKED]]
+    everything, full_only, edges, full_edges = (np.array(r) for r in zip(*results, strict=True))
     # The attack is not a straw man: it does recover something of each photo ...
     assert np.mean(everything) > 0.15
     # ... but far from a recognisable picture, and barely more than one PDQ-like code gives.
     assert max(everything) < 0.65
     assert np.mean(everything) - np.mean(full_only) < 0.1
+    # Correlation is dominated by large light and dark areas, which the codes do not
+    # carry; edges are what an outline is made of, and there the ladder of windows does
+    # add to one code (measured 2026-12-02: 0.52 against 0.45 on average, 0.05 against
+    # another photo's thumbnail). The same allowance holds there; it was set with that
+    # measurement in hand, so it guards against more, it does not prove the outline safe.
+    assert np.mean(edges) > 0.3
+    assert np.mean(edges) - np.mean(full_edges) < 0.1
